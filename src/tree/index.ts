@@ -1,0 +1,6 @@
+// Public surface of the tree stage.
+export * from './node.js';
+export * from './byte-source.js';
+export * from './paths.js';
+export * from './file-tree.js';
+export * from './read-content.js';
