@@ -72,7 +72,7 @@ describe('crc32c', () => {
       expect(crc32c(~0 >>> 0, sb.subarray(0, 0x3fc))).toBe(stored);
       // Negative: one flipped bit in the covered range must change the checksum.
       const corrupt = Buffer.from(sb);
-      corrupt[0x68] ^= 1;
+      corrupt.writeUInt8(corrupt.readUInt8(0x68) ^ 1, 0x68);
       expect(crc32c(~0 >>> 0, corrupt.subarray(0, 0x3fc))).not.toBe(stored);
     } finally {
       rmSync(dir, { recursive: true, force: true });
