@@ -4,3 +4,4 @@ export * from './byte-source.js';
 export * from './paths.js';
 export * from './file-tree.js';
 export * from './read-content.js';
+export * from './clamp-times.js';

@@ -1,0 +1,14 @@
+// `amikit --version [--verbose]`: the package version and, verbosely, the runtime and the kernels in use.
+import { readFile } from 'node:fs/promises';
+
+export async function versionText(verbose: boolean): Promise<string> {
+  const packageJson = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  const lines = [`amikit ${packageJson.version}`];
+  if (verbose) {
+    lines.push(`node ${process.version} (${process.platform}-${process.arch})`);
+    lines.push('kernels: crc32c js (reference implementation)');
+  }
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,74 @@
+// Output files are written under a temporary name beside the final one and renamed only when complete,
+// so an interrupted or failed run never leaves a half-written file under the final name.
+import { randomBytes } from 'node:crypto';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { ioError } from '../shared/errors.js';
+
+/** Temp files still open, so a signal handler can remove them before the process exits. */
+const pending = new Set<TempOutput>();
+
+export class TempOutput {
+  private done = false;
+
+  private constructor(
+    readonly finalPath: string,
+    readonly tempPath: string,
+    readonly handle: FileHandle,
+  ) {}
+
+  /** Creates `.<name>.amikit-tmp-<random>` in the final file's directory (same filesystem, so rename is atomic). */
+  static async create(finalPath: string): Promise<TempOutput> {
+    const tempPath = join(dirname(finalPath), `.${basename(finalPath)}.amikit-tmp-${randomBytes(6).toString('hex')}`);
+    let handle: FileHandle;
+    try {
+      handle = await open(tempPath, 'wx', 0o644);
+    } catch (error) {
+      throw ioError('create output next to', finalPath, error);
+    }
+    const output = new TempOutput(finalPath, tempPath, handle);
+    pending.add(output);
+    return output;
+  }
+
+  /** Closes the file and renames it to its final name. */
+  async commit(): Promise<void> {
+    if (this.done) return;
+    try {
+      await this.handle.close();
+      await rename(this.tempPath, this.finalPath);
+    } catch (error) {
+      await this.discard();
+      throw ioError('write', this.finalPath, error);
+    }
+    this.done = true;
+    pending.delete(this);
+  }
+
+  /** Closes and removes the temporary file; safe to call more than once. */
+  async discard(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    pending.delete(this);
+    await this.handle.close().catch(() => undefined);
+    await unlink(this.tempPath).catch(() => undefined);
+  }
+}
+
+/** Runs `body` with a temp output that is committed on success and discarded on any failure. */
+export async function withTempOutput<T>(finalPath: string, body: (output: TempOutput) => Promise<T>): Promise<T> {
+  const output = await TempOutput.create(finalPath);
+  try {
+    const result = await body(output);
+    await output.commit();
+    return result;
+  } catch (error) {
+    await output.discard();
+    throw error;
+  }
+}
+
+/** Removes every pending temp output (called on SIGINT/SIGTERM). */
+export async function discardAllTempOutputs(): Promise<void> {
+  await Promise.all([...pending].map((output) => output.discard()));
+}

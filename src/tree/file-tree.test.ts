@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { FileTree } from './file-tree.js';
+import { makeMeta, type Node } from './node.js';
+import { pathFromUtf8, splitArchivePath } from './paths.js';
+
+const fifo = (): Node => ({ kind: 'fifo', meta: makeMeta() });
+const link = (target: string): Node => ({ kind: 'symlink', meta: makeMeta(), target: Buffer.from(target) });
+
+describe('FileTree', () => {
+  it('walks parents before children and siblings in byte order', () => {
+    const tree = new FileTree();
+    tree.mkdirp('/b/c');
+    tree.mkdirp('/a');
+    tree.set('/b/\xe9', fifo());
+    tree.set('/b/Z', fifo());
+    expect([...tree.walk()].map((entry) => entry.path)).toEqual(['/', '/a', '/b', '/b/Z', '/b/c', '/b/\xe9']);
+  });
+
+  it('resolves symlinks inside the image only: absolute targets and .. stay under the root', () => {
+    const tree = new FileTree();
+    tree.mkdirp('/etc/ssh');
+    tree.mkdirp('/home/u');
+    tree.set('/home/u/.ssh', link('/etc/ssh'));
+    tree.set('/up', link('../../../../etc'));
+    expect(tree.resolve('/home/u/.ssh/authorized_keys')).toMatchObject({ path: '/etc/ssh/authorized_keys', node: undefined });
+    expect(tree.resolve('/up/ssh').path).toBe('/etc/ssh');
+    expect(tree.resolve('/up', { followFinal: false }).node?.kind).toBe('symlink');
+  });
+
+  it('refuses symlink loops', () => {
+    const tree = new FileTree();
+    tree.set('/a', link('b'));
+    tree.set('/b', link('a'));
+    expect(() => tree.resolve('/a/x')).toThrow(/too many levels/);
+  });
+
+  it('refuses archive paths that leave the image', () => {
+    expect(splitArchivePath('./a//./b/', 'x')).toEqual(['a', 'b']);
+    expect(() => splitArchivePath('../etc', 'layer.tar: offset 0')).toThrow(/escapes the image/);
+    expect(() => splitArchivePath('a/../../b', 'x')).toThrow(/escapes/);
+    expect(() => splitArchivePath('/etc/passwd', 'x')).toThrow(/absolute path/);
+    expect(pathFromUtf8('/é')).toBe('/\xc3\xa9');
+  });
+});
