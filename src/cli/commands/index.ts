@@ -1,0 +1,6 @@
+// Every verb of the CLI, in the order --help lists them.
+import type { Command } from '../command.js';
+import { buildCommand } from './build.js';
+import { flattenCommand } from './flatten.js';
+
+export const COMMANDS: readonly Command[] = [flattenCommand, buildCommand];

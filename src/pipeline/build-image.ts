@@ -1,0 +1,59 @@
+// `amikit build`: layers → merged tree → ext4 image, written under a temporary name and renamed when
+// complete. Each stage is one call below, in pipeline order.
+import { planExt4 } from '../ext4/plan-ext4.js';
+import { writeExt4, type Ext4Result } from '../ext4/write-ext4.js';
+import { loadTree, type LoadTreeOptions } from './load-tree.js';
+import { withTempOutput } from './temp-output.js';
+
+export interface BuildImageOptions extends LoadTreeOptions {
+  outputPath: string;
+  /** Filesystem size; default: the content plus sensible free space. */
+  sizeBytes?: number;
+  label?: string;
+  /** Seed for UUID and directory hash seed: with the same inputs and SOURCE_DATE_EPOCH, identical bytes. */
+  seed?: string;
+  /** Drop metadata_csum and 64bit for guests with e2fsprogs < 1.43. */
+  ext4Compat?: boolean;
+  /** Filesystem creation time when SOURCE_DATE_EPOCH is unset (injectable for tests). */
+  nowSec?: () => number;
+}
+
+export interface BuildImageResult {
+  output: string;
+  layout: 'fs';
+  warnings: string[];
+  createdParents: string[];
+  filesystem: Omit<Ext4Result, 'writtenMap'> & { writtenBlocks: number };
+}
+
+export async function buildImage(options: BuildImageOptions): Promise<BuildImageResult> {
+  const loaded = await loadTree(options);
+  try {
+    const timestampSec = options.sourceDateEpochSec ?? (options.nowSec ?? (() => Math.floor(Date.now() / 1000)))();
+    const ext4Options = {
+      timestampSec,
+      ...(options.sizeBytes !== undefined ? { sizeBytes: options.sizeBytes } : {}),
+      ...(options.label !== undefined ? { label: options.label } : {}),
+      ...(options.seed !== undefined ? { seed: options.seed } : {}),
+      ...(options.ext4Compat ? { compat: true } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    };
+    // Sizing first: a tree that does not fit fails before any output file exists.
+    const plan = planExt4(loaded.tree, ext4Options);
+    const result = await withTempOutput(options.outputPath, async (output) => {
+      await output.handle.truncate(plan.sizeBytes);
+      return writeExt4(loaded.tree, { handle: output.handle, offsetBytes: 0 }, ext4Options);
+    });
+    const { writtenMap, ...filesystem } = result;
+    const writtenBlocks = writtenMap.reduce((sum, range) => sum + range.blockCount, 0);
+    return {
+      output: options.outputPath,
+      layout: 'fs',
+      warnings: loaded.warnings,
+      createdParents: loaded.createdParents,
+      filesystem: { ...filesystem, writtenBlocks },
+    };
+  } finally {
+    await loaded.close();
+  }
+}

@@ -1,0 +1,60 @@
+// The first half of every verb that reads layers: open them (detecting each kind from its content),
+// merge them top-down into one tree, and clamp times to SOURCE_DATE_EPOCH.
+import { tmpdir } from 'node:os';
+import { openLayers } from '../layers/open-layers.js';
+import { mergeLayers } from '../layers/merge-layers.js';
+import { AmikitError } from '../shared/errors.js';
+import { clampTimes } from '../tree/clamp-times.js';
+import type { FileTree } from '../tree/file-tree.js';
+import type { ProgressListener } from './progress-event.js';
+
+export interface LoadTreeOptions {
+  /** Layer inputs, bottom first (as given on the command line). */
+  layers: string[];
+  /** OCI platform `os/arch[/variant]` for multi-platform images; default linux/amd64. */
+  platform?: string;
+  /** Where compressed layers are decompressed to (unlinked temp files); default the OS temp dir. */
+  tmpDir?: string;
+  /** SOURCE_DATE_EPOCH: every time newer than this is clamped to it. */
+  sourceDateEpochSec?: number;
+  onWarning?: (message: string) => void;
+  onProgress?: ProgressListener;
+}
+
+export interface LoadedTree {
+  tree: FileTree;
+  warnings: string[];
+  createdParents: string[];
+  /** Releases layer files and spools; content references die with it. */
+  close(): Promise<void>;
+}
+
+export async function loadTree(options: LoadTreeOptions): Promise<LoadedTree> {
+  if (options.layers.length === 0) throw new AmikitError('USAGE', 'at least one --layer is required');
+  const warnings: string[] = [];
+  const warn = (message: string): void => {
+    warnings.push(message);
+    options.onWarning?.(message);
+  };
+  const opened = await openLayers(options.layers, {
+    tmpDir: options.tmpDir ?? tmpdir(),
+    onWarning: warn,
+    ...(options.platform ? { platform: options.platform } : {}),
+  });
+  try {
+    const merged = await mergeLayers(opened.layers, { onWarning: (w) => warn(w.message) });
+    if (options.sourceDateEpochSec !== undefined) clampTimes(merged.tree, options.sourceDateEpochSec);
+    return { tree: merged.tree, warnings, createdParents: merged.createdParents, close: () => opened.close() };
+  } catch (error) {
+    await opened.close();
+    throw error;
+  }
+}
+
+/** Reads SOURCE_DATE_EPOCH from the environment (integer seconds), or undefined when unset. */
+export function sourceDateEpochFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const text = env.SOURCE_DATE_EPOCH;
+  if (text === undefined || text === '') return undefined;
+  if (!/^-?\d+$/.test(text)) throw new AmikitError('USAGE', `SOURCE_DATE_EPOCH must be integer seconds, got '${text}'`);
+  return Number(text);
+}
