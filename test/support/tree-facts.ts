@@ -449,7 +449,8 @@ async function debugfsBatch(imagePath: string, commands: string[]): Promise<stri
 /** `ls -p` records: "/inode/mode(octal)/uid/gid/name/size/" — names cannot hold "/", so newlines in them are safe. */
 function parseLsParseable(body: string, parentPath: string): ListedEntry[] {
   const entries: ListedEntry[] = [];
-  const record = /\/(\d+)\/([0-7]+)\/(\d+)\/(\d+)\/([^/]*)\/(\d*)\/\n/y;
+  // debugfs prints uid/gid with %d, so ids above 2^31 come out negative.
+  const record = /\/(\d+)\/([0-7]+)\/(-?\d+)\/(-?\d+)\/([^/]*)\/(\d*)\/\n/y;
   let position = 0;
   while (position < body.length) {
     if (body[position] === '\n') {
@@ -478,14 +479,15 @@ function parseStat(text: string, inode: number): InodeStat {
   };
   const head = /^Inode: (\d+) +Type: ([A-Za-z ]+?) +Mode: +([0-7]+) /m.exec(text) ?? fail('Inode/Type/Mode');
   const type = TYPE_BY_STAT_NAME[head[2]!] ?? fail(`a known type (got "${head[2]}")`);
-  const owner = /^User: +(\d+) +Group: +(\d+).*Size: (\d+)$/m.exec(text) ?? fail('User/Group/Size');
+  const owner = /^User: +(-?\d+) +Group: +(-?\d+).*Size: (\d+)$/m.exec(text) ?? fail('User/Group/Size');
   const links = /^Links: (\d+)/m.exec(text) ?? fail('Links');
   const mtime = /^ *mtime: 0x([0-9a-f]{8})(?::([0-9a-f]{8}))? /m.exec(text) ?? fail('mtime');
   const stat: InodeStat = {
     type,
     mode: parseInt(head[3]!, 8) & 0o7777,
-    uid: Number(owner[1]),
-    gid: Number(owner[2]),
+    // Printed with %d: ids of 2^31 and above appear negative.
+    uid: Number(owner[1]) >>> 0,
+    gid: Number(owner[2]) >>> 0,
     size: Number(owner[3]),
     links: Number(links[1]),
     mtimeNs: decodeExt4Time(parseInt(mtime[1]!, 16), mtime[2] === undefined ? undefined : parseInt(mtime[2], 16)),
