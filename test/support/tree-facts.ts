@@ -344,33 +344,48 @@ export async function readImageTreeWithDebugfs(imagePath: string): Promise<TreeF
   const inodes = [...new Set(listed.map((entry) => entry.inode))];
   const work = await tempDir('debugfs-dump');
   try {
-    const statTexts = await debugfsBatch(
-      imagePath,
-      inodes.map((inode) => `stat <${inode}>`),
-    );
+    // Regular files are known from the listing's mode, so their dump runs alongside the stats.
+    const fileInodes = [...new Set(listed.filter((e) => (e.fullMode & S_IFMT) === 0o100000).map((e) => e.inode))];
+    const dumpCommand = (inode: number): string => `dump <${inode}> ${quoteDebugfsArgument(join(work.path, String(inode)))}`;
+    const [statTexts] = await Promise.all([
+      debugfsBatch(
+        imagePath,
+        inodes.map((inode) => `stat <${inode}>`),
+      ),
+      debugfsBatch(imagePath, fileInodes.map(dumpCommand)),
+    ]);
     const stats = new Map<number, InodeStat>();
     for (const [index, text] of statTexts.entries()) stats.set(inodes[index]!, parseStat(text, inodes[index]!));
 
-    // Slow symlinks and files need their data blocks; fast symlinks were printed by stat.
-    const dumped = inodes.filter((inode) => {
+    // Slow symlinks need their data block; fast ones were printed by stat. Long xattr values need ea_get.
+    const slowSymlinks = inodes.filter((inode) => {
       const st = stats.get(inode)!;
-      return st.type === 'file' || (st.type === 'symlink' && st.fastLinkTarget === undefined);
+      return st.type === 'symlink' && st.fastLinkTarget === undefined;
     });
     const longXattrs: { inode: number; name: string }[] = [];
     for (const [inode, st] of stats) {
       for (const [name, value] of st.xattrs) if (value === undefined) longXattrs.push({ inode, name });
     }
     const commands = [
-      ...dumped.map((inode) => `dump <${inode}> ${quoteDebugfsArgument(join(work.path, String(inode)))}`),
+      ...slowSymlinks.map(dumpCommand),
       ...longXattrs.map(({ inode, name }) => `ea_get -r -x <${inode}> ${quoteDebugfsArgument(name)}`),
     ];
     const outputs = await debugfsBatch(imagePath, commands);
     for (const [index, { inode, name }] of longXattrs.entries()) {
-      const text = outputs[dumped.length + index]!;
+      const text = outputs[slowSymlinks.length + index]!;
       const match = /\((\d+)\)(?: = ((?:[0-9a-f]{2} )*))?\n/.exec(text);
       if (!match) throw new Error(`cannot parse ea_get of ${name} on inode ${inode}: ${text}`);
       stats.get(inode)!.xattrs.set(name, (match[2] ?? '').replace(/ /g, ''));
     }
+    const hashes = new Map<number, string>();
+    let nextFile = 0;
+    const hashWorker = async (): Promise<void> => {
+      while (nextFile < fileInodes.length) {
+        const inode = fileInodes[nextFile++]!;
+        hashes.set(inode, await sha256OfFile(join(work.path, String(inode))));
+      }
+    };
+    await Promise.all(Array.from({ length: HASH_CONCURRENCY }, hashWorker));
 
     const facts: TreeFacts = new Map();
     const names = new Map<number, string[]>();
@@ -391,7 +406,7 @@ export async function readImageTreeWithDebugfs(imagePath: string): Promise<TreeF
         entryFacts.major = st.major;
         entryFacts.minor = st.minor;
       }
-      if (st.type === 'file') entryFacts.sha256 = await sha256OfFile(join(work.path, String(entry.inode)));
+      if (st.type === 'file') entryFacts.sha256 = hashes.get(entry.inode);
       if (st.type === 'symlink') {
         entryFacts.linkTarget = st.fastLinkTarget ?? (await readFile(join(work.path, String(entry.inode)))).toString('latin1');
       }
