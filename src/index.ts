@@ -1,0 +1,10 @@
+// amikit's public library API: a curated list of re-exports, no logic. The CLI is built on exactly these.
+export { AmikitError, type ErrorCode } from './shared/errors.js';
+export { parseSizeBytes, formatBytes, EBS_BLOCK_SIZE_BYTES, KiB, MiB, GiB } from './shared/units.js';
+export { FileTree, type WalkEntry } from './tree/file-tree.js';
+export type { Node, NodeKind, NodeMeta, FileNode, DirNode, SymlinkNode, DeviceNode, SpecialNode, Timespec, Content, DataSegment } from './tree/node.js';
+export type { ByteSource } from './tree/byte-source.js';
+export { loadTree, type LoadTreeOptions, type LoadedTree } from './pipeline/load-tree.js';
+export { flattenLayers, type FlattenLayersOptions, type FlattenLayersResult } from './pipeline/flatten-layers.js';
+export { buildImage, type BuildImageOptions, type BuildImageResult } from './pipeline/build-image.js';
+export type { ProgressEvent, ProgressListener } from './pipeline/progress-event.js';
