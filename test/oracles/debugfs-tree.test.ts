@@ -3,7 +3,7 @@
 // compareTrees reports a single changed mode or byte.
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loopMount, loopMountSkipReason, makeExt4FromDir } from '../support/e2fsprogs.js';
 import { makeSampleTree, sampleTreeSkipReason } from '../support/sample-tree.js';
 import { toolSkipReason, tempDir, type TempDir } from '../support/tools.js';
@@ -21,11 +21,14 @@ function floorSeconds(ns: bigint): bigint {
 const skipReason = sampleTreeSkipReason() ?? toolSkipReason('mke2fs', 'debugfs', 'getfattr');
 
 describe.skipIf(skipReason)('debugfs tree reader', () => {
-  let work: TempDir;
+  let work: TempDir | undefined;
   let source: string;
   let image: string;
   let host: TreeFacts;
   let fromImage: TreeFacts;
+
+  // Registered before the set-up can fail, so a failed set-up still removes its files.
+  afterAll(() => work?.cleanup());
 
   beforeAll(async () => {
     work = await tempDir('debugfs-oracle');
@@ -36,7 +39,6 @@ describe.skipIf(skipReason)('debugfs tree reader', () => {
     await makeExt4FromDir(source, image);
     host = await readHostTree(source);
     fromImage = await readImageTreeWithDebugfs(image);
-    return () => work.cleanup();
   });
 
   it('reads back every entry, owner, mode, xattr, ACL, device, link and byte of a mke2fs -d image', () => {
