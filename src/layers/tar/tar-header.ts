@@ -1,0 +1,294 @@
+// Decodes and encodes the 512-byte tar header record: POSIX ustar (pax "ustar\0" "00"), old GNU
+// ("ustar  \0", with its atime/ctime and old sparse map) and v7. Numbers are octal or GNU base-256.
+import { AmikitError } from '../../shared/errors.js';
+
+export const TAR_BLOCK_BYTES = 512;
+
+export type TarMagic = 'ustar' | 'gnu' | 'v7';
+
+/** One slot of a GNU old-style sparse map (header or extension record). */
+export interface GnuSparseSlot {
+  offsetBytes: number;
+  lengthBytes: number;
+}
+
+export interface TarHeader {
+  /** Raw name field bytes up to the first NUL; for ustar, the prefix is already joined with "/". */
+  path: Buffer;
+  mode: number;
+  uid: number;
+  gid: number;
+  /** The size field: stored bytes that follow the header (for 'S', the sparse data only). */
+  sizeBytes: number;
+  mtimeSec: number;
+  /** The typeflag as a one-character string ('\0' for an old regular file). */
+  typeflag: string;
+  linkname: Buffer;
+  magic: TarMagic;
+  devMajor: number;
+  devMinor: number;
+  /** Old GNU format only: access and change times when set (0 means absent). */
+  gnuAtimeSec: number;
+  gnuCtimeSec: number;
+  /** Old GNU sparse ('S') only: the up to 4 map slots in the header itself, the extension flag and real size. */
+  gnuSparse: GnuSparseSlot[];
+  gnuIsExtended: boolean;
+  gnuRealSizeBytes: number;
+}
+
+// ustar field offsets and lengths (POSIX.1-2017 pax, "ustar Interchange Format", Table: ustar Header Block).
+const NAME = [0, 100] as const;
+const MODE = [100, 8] as const;
+const UID = [108, 8] as const;
+const GID = [116, 8] as const;
+const SIZE = [124, 12] as const;
+const MTIME = [136, 12] as const;
+const CHKSUM = [148, 8] as const;
+const TYPEFLAG = 156;
+const LINKNAME = [157, 100] as const;
+const MAGIC = [257, 6] as const;
+const VERSION = [263, 2] as const;
+// uname (265, 32) and gname (297, 32) are left empty: OCI layers are owned by number only.
+const DEVMAJOR = [329, 8] as const;
+const DEVMINOR = [337, 8] as const;
+const PREFIX = [345, 155] as const;
+// Old GNU layout of the same area (GNU tar manual, "Standard" format, struct oldgnu_header).
+const GNU_ATIME = [345, 12] as const;
+const GNU_CTIME = [357, 12] as const;
+const GNU_SPARSE_AT = 386;
+const GNU_SPARSE_SLOTS = 4;
+const GNU_IS_EXTENDED = 482;
+const GNU_REALSIZE = [483, 12] as const;
+/** Slots and flag offset of a GNU sparse extension record (struct sparse_header). */
+export const GNU_EXTENSION_SLOTS = 21;
+export const GNU_EXTENSION_IS_EXTENDED = 504;
+const SPARSE_SLOT_BYTES = 24;
+
+/** Things a field parser needs to say where a bad value sits. */
+export interface FieldContext {
+  /** Message prefix: `${source}: offset N` */
+  where: string;
+}
+
+export function isZeroBlock(block: Buffer): boolean {
+  for (let i = 0; i < TAR_BLOCK_BYTES; i++) if (block[i] !== 0) return false;
+  return true;
+}
+
+/** Bytes of `block[at, at+length)` up to the first NUL. */
+function cString(block: Buffer, [at, length]: readonly [number, number]): Buffer {
+  const field = block.subarray(at, at + length);
+  const end = field.indexOf(0);
+  return Buffer.from(end === -1 ? field : field.subarray(0, end));
+}
+
+function formatError(where: string, message: string): AmikitError {
+  return new AmikitError('INPUT_FORMAT', `${where}: ${message}`);
+}
+
+/**
+ * Parses a numeric field: octal digits with optional leading spaces and a NUL/space terminator, or GNU
+ * base-256 (high bit set; two's complement, so 0xff-led values are negative). An empty field is 0.
+ */
+export function parseNumericField(field: Buffer, fieldName: string, where: string, allowNegative = false): number {
+  if (field.length > 0 && (field[0]! & 0x80) !== 0) {
+    let value = BigInt(field[0]! & 0x7f);
+    for (let i = 1; i < field.length; i++) value = (value << 8n) | BigInt(field[i]!);
+    if ((field[0]! & 0x40) !== 0) value -= 1n << BigInt(field.length * 8 - 1);
+    if (value < 0n && !allowNegative) throw formatError(where, `negative ${fieldName} (${value}) in base-256 field`);
+    if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
+      throw formatError(where, `${fieldName} ${value} is out of range`);
+    }
+    return Number(value);
+  }
+  let i = 0;
+  while (i < field.length && field[i] === 0x20) i++;
+  let value = 0;
+  for (; i < field.length; i++) {
+    const c = field[i]!;
+    if (c < 0x30 || c > 0x37) break;
+    value = value * 8 + (c - 0x30);
+  }
+  for (; i < field.length; i++) {
+    const c = field[i]!;
+    if (c !== 0 && c !== 0x20) {
+      throw formatError(where, `${fieldName} field is not an octal number: '${printable(field)}'`);
+    }
+  }
+  if (!Number.isSafeInteger(value)) throw formatError(where, `${fieldName} is out of range`);
+  return value;
+}
+
+/** Lenient variant for fields that some writers fill with junk and that we do not need. */
+function parseOptionalNumber(field: Buffer, allowNegative = false): number {
+  try {
+    return parseNumericField(field, 'field', '', allowNegative);
+  } catch {
+    return 0;
+  }
+}
+
+function printable(bytes: Buffer): string {
+  let out = '';
+  for (const byte of bytes) out += byte >= 0x20 && byte < 0x7f && byte !== 0x27 ? String.fromCharCode(byte) : `\\x${byte.toString(16).padStart(2, '0')}`;
+  return out;
+}
+
+function field(block: Buffer, [at, length]: readonly [number, number]): Buffer {
+  return block.subarray(at, at + length);
+}
+
+/**
+ * The header checksum as GNU tar accepts it: the sum of all 512 bytes with the checksum field counted as
+ * spaces, either with bytes unsigned (POSIX) or signed (some historic writers).
+ */
+export function headerChecksums(block: Buffer): { unsigned: number; signed: number } {
+  let unsigned = 0;
+  let signed = 0;
+  for (let i = 0; i < TAR_BLOCK_BYTES; i++) {
+    const byte = i >= CHKSUM[0] && i < CHKSUM[0] + CHKSUM[1] ? 0x20 : block[i]!;
+    unsigned += byte;
+    signed += byte >= 0x80 ? byte - 0x100 : byte;
+  }
+  return { unsigned, signed };
+}
+
+/** Reads the `count` sparse slots at `at`; an empty slot (offset field starting with NUL) ends the list. */
+export function parseGnuSparseSlots(block: Buffer, at: number, count: number, where: string): GnuSparseSlot[] {
+  const slots: GnuSparseSlot[] = [];
+  for (let i = 0; i < count; i++) {
+    const slotAt = at + i * SPARSE_SLOT_BYTES;
+    if (block[slotAt] === 0) break;
+    slots.push({
+      offsetBytes: parseNumericField(block.subarray(slotAt, slotAt + 12), 'sparse offset', where),
+      lengthBytes: parseNumericField(block.subarray(slotAt + 12, slotAt + 24), 'sparse length', where),
+    });
+  }
+  return slots;
+}
+
+/**
+ * Decodes a (non-zero) header record after checking its checksum.
+ * @throws AmikitError INPUT_FORMAT on a bad checksum or a malformed numeric field.
+ */
+export function decodeTarHeader(block: Buffer, where: string): TarHeader {
+  const storedChecksum = field(block, CHKSUM);
+  const stored = parseNumericField(storedChecksum, 'checksum', where);
+  const { unsigned, signed } = headerChecksums(block);
+  if (stored !== unsigned && stored !== signed) {
+    throw formatError(where, `bad header checksum (stored ${stored}, computed ${unsigned})`);
+  }
+  const magicField = field(block, MAGIC).toString('latin1');
+  const versionField = field(block, VERSION).toString('latin1');
+  const magic: TarMagic =
+    magicField === 'ustar\0' ? 'ustar' : magicField === 'ustar ' && versionField === ' \0' ? 'gnu' : 'v7';
+  const typeflag = String.fromCharCode(block[TYPEFLAG]!);
+
+  let path = cString(block, NAME);
+  if (magic === 'ustar') {
+    // star puts "tar\0" at the end and uses a shorter prefix followed by atime/ctime.
+    const isStar = block.toString('latin1', 508, 512) === 'tar\0';
+    const prefix = cString(block, isStar ? [PREFIX[0], 131] : PREFIX);
+    if (prefix.length > 0) path = Buffer.concat([prefix, Buffer.from('/'), path]);
+  }
+  const isDevice = typeflag === '3' || typeflag === '4';
+  const header: TarHeader = {
+    path,
+    mode: parseNumericField(field(block, MODE), 'mode', where),
+    uid: parseNumericField(field(block, UID), 'uid', where),
+    gid: parseNumericField(field(block, GID), 'gid', where),
+    sizeBytes: parseNumericField(field(block, SIZE), 'size', where),
+    mtimeSec: parseNumericField(field(block, MTIME), 'mtime', where, true),
+    typeflag,
+    linkname: cString(block, LINKNAME),
+    magic,
+    // Device numbers only matter for devices; other writers leave junk there.
+    devMajor: isDevice ? parseNumericField(field(block, DEVMAJOR), 'devmajor', where) : parseOptionalNumber(field(block, DEVMAJOR)),
+    devMinor: isDevice ? parseNumericField(field(block, DEVMINOR), 'devminor', where) : parseOptionalNumber(field(block, DEVMINOR)),
+    gnuAtimeSec: 0,
+    gnuCtimeSec: 0,
+    gnuSparse: [],
+    gnuIsExtended: false,
+    gnuRealSizeBytes: 0,
+  };
+  if (magic === 'gnu') {
+    header.gnuAtimeSec = parseOptionalNumber(field(block, GNU_ATIME), true);
+    header.gnuCtimeSec = parseOptionalNumber(field(block, GNU_CTIME), true);
+    if (typeflag === 'S') {
+      header.gnuSparse = parseGnuSparseSlots(block, GNU_SPARSE_AT, GNU_SPARSE_SLOTS, where);
+      header.gnuIsExtended = block[GNU_IS_EXTENDED] !== 0;
+      header.gnuRealSizeBytes = parseNumericField(field(block, GNU_REALSIZE), 'sparse realsize', where);
+    }
+  }
+  return header;
+}
+
+/** Fields the writer puts in a ustar header. Names are raw bytes; numbers must fit their octal fields. */
+export interface UstarHeaderFields {
+  name: Buffer;
+  prefix?: Buffer;
+  mode: number;
+  uid: number;
+  gid: number;
+  sizeBytes: number;
+  mtimeSec: number;
+  typeflag: string;
+  linkname?: Buffer;
+  devMajor?: number;
+  devMinor?: number;
+}
+
+/** Largest value of an octal field of `length` bytes (length-1 digits and a NUL). */
+export function octalFieldMax(length: number): number {
+  return 8 ** (length - 1) - 1;
+}
+
+function writeOctal(block: Buffer, [at, length]: readonly [number, number], value: number, fieldName: string): void {
+  if (!Number.isSafeInteger(value) || value < 0 || value > octalFieldMax(length)) {
+    throw new AmikitError('INTERNAL', `tar ${fieldName} ${value} does not fit a ${length}-byte octal field`);
+  }
+  block.write(value.toString(8).padStart(length - 1, '0'), at, length - 1, 'latin1');
+  block[at + length - 1] = 0;
+}
+
+function writeBytes(block: Buffer, [at, length]: readonly [number, number], bytes: Buffer, fieldName: string): void {
+  if (bytes.length > length) throw new AmikitError('INTERNAL', `tar ${fieldName} of ${bytes.length} bytes exceeds ${length}`);
+  bytes.copy(block, at);
+}
+
+/** Encodes a POSIX ustar header ("ustar\0" "00", empty uname/gname) with its checksum. */
+export function encodeTarHeader(fields: UstarHeaderFields): Buffer {
+  const block = Buffer.alloc(TAR_BLOCK_BYTES);
+  writeBytes(block, NAME, fields.name, 'name');
+  writeOctal(block, MODE, fields.mode, 'mode');
+  writeOctal(block, UID, fields.uid, 'uid');
+  writeOctal(block, GID, fields.gid, 'gid');
+  writeOctal(block, SIZE, fields.sizeBytes, 'size');
+  writeOctal(block, MTIME, fields.mtimeSec, 'mtime');
+  block.write(fields.typeflag, TYPEFLAG, 1, 'latin1');
+  writeBytes(block, LINKNAME, fields.linkname ?? Buffer.alloc(0), 'linkname');
+  block.write('ustar\0', MAGIC[0], MAGIC[1], 'latin1');
+  block.write('00', VERSION[0], VERSION[1], 'latin1');
+  writeOctal(block, DEVMAJOR, fields.devMajor ?? 0, 'devmajor');
+  writeOctal(block, DEVMINOR, fields.devMinor ?? 0, 'devminor');
+  writeBytes(block, PREFIX, fields.prefix ?? Buffer.alloc(0), 'prefix');
+  const { unsigned } = headerChecksums(block);
+  block.write(unsigned.toString(8).padStart(6, '0'), CHKSUM[0], 6, 'latin1');
+  block[CHKSUM[0] + 6] = 0;
+  block[CHKSUM[0] + 7] = 0x20;
+  return block;
+}
+
+/**
+ * Splits a path for the ustar name/prefix fields (prefix ≤ 155 bytes, name ≤ 100, split at a "/"),
+ * or returns undefined when it cannot be represented and needs a PAX path record.
+ */
+export function splitUstarPath(path: Buffer): { name: Buffer; prefix: Buffer } | undefined {
+  if (path.length <= NAME[1]) return { name: path, prefix: Buffer.alloc(0) };
+  for (let slash = path.indexOf(0x2f, path.length - NAME[1] - 1); slash !== -1; slash = path.indexOf(0x2f, slash + 1)) {
+    if (slash > PREFIX[1]) return undefined;
+    const name = path.subarray(slash + 1);
+    if (slash > 0 && name.length > 0 && name.length <= NAME[1]) return { name, prefix: path.subarray(0, slash) };
+  }
+  return undefined;
+}
