@@ -1,5 +1,6 @@
 // Opens one layer blob of an image (OCI image-spec config.md "rootfs.diff_ids", descriptor.md "Digests"):
 // sniffs its compression from the bytes, spools it decompressed, and checks the blob digest, size and DiffID.
+import { createHash } from 'node:crypto';
 import { AmikitError } from '../shared/errors.js';
 import { readRange, type ByteSource } from '../tree/byte-source.js';
 import { COMPRESSION_MAGIC_BYTES, detectCompression } from './decompress/detect-compression.js';
@@ -7,6 +8,7 @@ import { spoolDecompressed } from './decompress/spool-decompressed.js';
 import { TarLayer } from './tar-layer.js';
 
 const SHA256_DIGEST = /^sha256:([0-9a-f]{64})$/;
+const HASH_CHUNK_BYTES = 1024 * 1024;
 
 export interface LayerExpectation {
   /** "image.tar: layer 2" — names the layer in messages. */
@@ -38,7 +40,12 @@ export async function openVerifiedLayer(
   }
   const head = await readRange(blob, 0, Math.min(COMPRESSION_MAGIC_BYTES, blob.sizeBytes));
   const kind = detectCompression(head);
-  const spool = await spoolDecompressed(blob, kind, { tmpDir: options.tmpDir });
+  let spool: Awaited<ReturnType<typeof spoolDecompressed>>;
+  try {
+    spool = await spoolDecompressed(blob, kind, { tmpDir: options.tmpDir });
+  } catch (error) {
+    throw await explainUndecodable(blob, expected, error);
+  }
   const layer = new TarLayer(spool.source, {
     name: expected.label,
     ownsSource: kind !== 'none',
@@ -64,6 +71,36 @@ export async function openVerifiedLayer(
     throw error;
   }
   return layer;
+}
+
+/**
+ * A blob that does not decompress is usually a corrupted one: when its digest is known and differs, say
+ * that (DIGEST_MISMATCH) rather than how the decoder tripped; otherwise name the layer on the decoder error.
+ */
+async function explainUndecodable(blob: ByteSource, expected: LayerExpectation, error: unknown): Promise<unknown> {
+  if (!(error instanceof AmikitError) || error.code !== 'INPUT_FORMAT') return error;
+  if (expected.blobSha256Hex !== undefined) {
+    const actual = await sha256OfSource(blob);
+    if (actual !== expected.blobSha256Hex) {
+      return new AmikitError(
+        'DIGEST_MISMATCH',
+        `${expected.label}: blob ${blob.name} has digest sha256:${actual}, expected sha256:${expected.blobSha256Hex}`,
+        { data: { layer: expected.label, file: blob.name }, cause: error },
+      );
+    }
+  }
+  return new AmikitError('INPUT_FORMAT', `${expected.label}: ${error.message}`, { data: error.data, cause: error });
+}
+
+async function sha256OfSource(source: ByteSource): Promise<string> {
+  const hash = createHash('sha256');
+  const chunk = Buffer.allocUnsafe(HASH_CHUNK_BYTES);
+  for (let offsetBytes = 0; offsetBytes < source.sizeBytes; offsetBytes += chunk.length) {
+    const lengthBytes = Math.min(chunk.length, source.sizeBytes - offsetBytes);
+    await source.readInto(chunk, 0, lengthBytes, offsetBytes);
+    hash.update(chunk.subarray(0, lengthBytes));
+  }
+  return hash.digest('hex');
 }
 
 /**
