@@ -21,6 +21,8 @@ export interface OpenLayersOptions {
   platform?: string;
   /** Where compressed layers are decompressed to (unlinked spool files). */
   tmpDir: string;
+  /** For a docker-save archive holding several images: the RepoTag to use (default the first, with a warning). */
+  image?: string;
   onWarning?(message: string): void;
 }
 

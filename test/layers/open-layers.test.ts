@@ -262,6 +262,10 @@ describe('openLayers: docker save archives (moby image/tarexport)', () => {
     const { listing, warnings } = await openAndList([path]);
     expect(listing).toEqual(mergedFor('amd64'));
     expect(warnings.some((w) => w.includes('2 images') && w.includes('first:1'))).toBe(true);
+    const second = await openAndList([path], { image: 'second:1' });
+    expect(second.listing).toEqual(mergedFor('arm64'));
+    expect(second.warnings).toEqual([]);
+    expect((await openError([path], { image: 'third:1' })).message).toContain('first:1, second:1');
   });
 
   it('refuses a wrong DiffID (DIGEST_MISMATCH) in both layouts', async () => {
