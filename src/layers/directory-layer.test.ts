@@ -53,7 +53,6 @@ describe('DirectoryLayer', () => {
     expect(warnings[0]).toContain('extended attributes');
     const entries = await collect(layer);
     expect(entries.map((e) => `${e.path} ${e.type}${e.linkTarget ? ' ' + e.linkTarget : ''}`)).toEqual([
-      '. dir',
       'Z file',
       'a-link file',
       'b dir',

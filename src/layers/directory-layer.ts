@@ -1,5 +1,6 @@
 // A host directory as a layer: an lstat walk in byte order of names, hard links grouped by (dev, ino),
 // nanosecond times, devices, FIFOs and sockets; file bytes are referenced through lazily opened sources.
+// Its contents become the image's; the directory's own attributes do not (the image root keeps its own).
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
 import { AmikitError, ioError } from '../shared/errors.js';
@@ -49,8 +50,8 @@ export class DirectoryLayer implements Layer {
   async *entries(): AsyncGenerator<LayerEntry> {
     /** First path seen per (dev, ino) of multiply-linked non-directories: later names become hard links. */
     const firstPathOfInode = new Map<string, string>();
-    const rootStats = await this.lstat(this.rootPath);
-    yield this.entryFor('.', this.rootPath, rootStats, firstPathOfInode);
+    // The directory itself is not an entry: its owner and mode are the host's (often a user's 0700 temp
+    // dir), which would otherwise replace the image root's attributes when the layer sits on top.
     yield* this.walk(this.rootPath, '', firstPathOfInode);
   }
 
