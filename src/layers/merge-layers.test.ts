@@ -408,6 +408,17 @@ describe('hard links (layer.md "Hardlinks", §5.5 item 9)', () => {
     ]);
   });
 
+  it('links from several upper layers to one lower file all share its node', async () => {
+    const { listing } = await merge([file('t', 'base')], [hardlink('h1', 't'), hardlink('h2', 't')], [hardlink('h3', 't')]);
+    expect(listing).toEqual([
+      '/ dir 0755 0:0',
+      '/h1 file 0644 0:0 "base" #1',
+      '/h2 file 0644 0:0 "base" #1',
+      '/h3 file 0644 0:0 "base" #1',
+      '/t file 0644 0:0 "base" #1',
+    ]);
+  });
+
   it('follows chains of links across layers to one shared node', async () => {
     const { listing } = await merge([file('a', 'base')], [hardlink('b', 'a')], [hardlink('c', 'b'), whiteout('.wh.a')]);
     expect(listing).toEqual(['/ dir 0755 0:0', '/b file 0644 0:0 "base" #1', '/c file 0644 0:0 "base" #1']);

@@ -125,7 +125,8 @@ export async function mergeLayers(layers: Layer[], options: MergeLayersOptions =
   const hidden = new Set<string>();
   /** Lower entries strictly below these directories are hidden (opaque markers). */
   const opaque = new Set<string>();
-  let pending: Need[] = [];
+  /** Hard links waiting for a lower layer, grouped by target path so each path is checked once per layer. */
+  let pending = new Map<string, Need[]>();
 
   for (let layerIndex = layers.length - 1; layerIndex >= 0; layerIndex--) {
     const layer = layers[layerIndex]!;
@@ -133,9 +134,14 @@ export async function mergeLayers(layers: Layer[], options: MergeLayersOptions =
     const newNeeds: Need[] = [];
 
     // Hard links of upper layers whose target this layer provides (or removes).
-    const stillPending: Need[] = [];
-    for (const need of pending) {
-      if (!satisfyNeed(need, state, newNeeds)) stillPending.push(need);
+    const stillPending = new Map<string, Need[]>();
+    for (const [targetKey, needs] of pending) {
+      const first = needs[0]!;
+      if (!satisfyNeed(first, state, newNeeds)) {
+        stillPending.set(targetKey, needs);
+        continue;
+      }
+      for (const need of needs) need.ref.alias = first.ref.alias!;
     }
     pending = stillPending;
 
@@ -190,10 +196,14 @@ export async function mergeLayers(layers: Layer[], options: MergeLayersOptions =
     for (const [key, index] of state.finalByKey) {
       if (!state.dropped.has(index) && !isDirEntry(state.entries[index]!)) hidden.add(key);
     }
-    pending.push(...newNeeds);
+    for (const need of newNeeds) {
+      const group = pending.get(need.targetKey);
+      if (group) group.push(need);
+      else pending.set(need.targetKey, [need]);
+    }
   }
 
-  const unresolved = pending[0];
+  const unresolved = pending.values().next().value?.[0];
   if (unresolved) {
     throw linkError(unresolved.entry, unresolved.layerName, unresolved.targetKey, 'no layer provides the target');
   }
