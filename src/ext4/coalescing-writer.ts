@@ -1,0 +1,117 @@
+// Gathers many small, mostly contiguous writes into large block-aligned pwrites, double-buffered so
+// the next buffer fills (reads from the layer files) while the previous one is being written.
+import assert from 'node:assert/strict';
+import type { FileHandle } from 'node:fs/promises';
+import { BLOCK_SIZE_BYTES } from './format/constants.js';
+
+/** 8 MiB per pwrite: large enough for sequential disk throughput, two of them bound the memory. */
+export const COALESCE_BUFFER_BYTES = 8 * 1024 * 1024;
+
+export type FlushListener = (startBlock: number, bytes: Buffer) => void;
+
+export class CoalescingWriter {
+  private readonly buffers: Buffer[];
+  private readonly pending: (Promise<unknown> | undefined)[] = [undefined, undefined];
+  private current = 0;
+  /** Filesystem byte offset of the current window (block-aligned), -1 when there is none. */
+  private windowStart = -1;
+  private fill = 0;
+  private failure: unknown;
+  bytesWritten = 0;
+
+  constructor(
+    private readonly handle: FileHandle,
+    private readonly baseOffsetBytes: number,
+    private readonly onFlush: FlushListener,
+    bufferBytes = COALESCE_BUFFER_BYTES,
+  ) {
+    assert.equal(bufferBytes % BLOCK_SIZE_BYTES, 0);
+    this.buffers = [Buffer.allocUnsafe(bufferBytes), Buffer.allocUnsafe(bufferBytes)];
+  }
+
+  /**
+   * Returns space to fill at filesystem byte `posBytes` (at most `maxBytes`, possibly less); call
+   * commit() with the number of bytes filled. A position behind the window starts a new pwrite (the
+   * caller never writes a block twice). Bytes skipped inside a block
+   * become zeros; skipping to a later block starts a new pwrite, so nothing outside the requested
+   * blocks is ever written.
+   */
+  async reserve(posBytes: number, maxBytes: number): Promise<{ buffer: Buffer; offset: number; length: number }> {
+    const buffer = this.buffers[this.current]!;
+    let end = this.windowStart + this.fill;
+    if (this.windowStart >= 0) {
+      const endBlock = Math.floor((end - 1) / BLOCK_SIZE_BYTES);
+      const alignedEnd = Math.ceil(end / BLOCK_SIZE_BYTES) * BLOCK_SIZE_BYTES;
+      const posBlockStart = Math.floor(posBytes / BLOCK_SIZE_BYTES) * BLOCK_SIZE_BYTES;
+      const continues =
+        posBytes >= end &&
+        posBytes - this.windowStart < buffer.length &&
+        (this.fill % BLOCK_SIZE_BYTES !== 0 && Math.floor(posBytes / BLOCK_SIZE_BYTES) === endBlock ? true : posBlockStart === alignedEnd);
+      if (continues) {
+        buffer.fill(0, this.fill, posBytes - this.windowStart);
+        this.fill = posBytes - this.windowStart;
+      } else {
+        await this.flush();
+      }
+    }
+    if (this.windowStart < 0) {
+      const target = this.buffers[this.current]!;
+      this.windowStart = Math.floor(posBytes / BLOCK_SIZE_BYTES) * BLOCK_SIZE_BYTES;
+      this.fill = posBytes - this.windowStart;
+      target.fill(0, 0, this.fill);
+      end = posBytes;
+    }
+    const target = this.buffers[this.current]!;
+    const length = Math.min(maxBytes, target.length - this.fill);
+    assert.ok(length > 0);
+    return { buffer: target, offset: this.fill, length };
+  }
+
+  commit(lengthBytes: number): void {
+    this.fill += lengthBytes;
+    assert.ok(this.fill <= this.buffers[this.current]!.length);
+  }
+
+  /** Copies `data` to filesystem byte `posBytes`. */
+  async write(posBytes: number, data: Uint8Array): Promise<void> {
+    let done = 0;
+    while (done < data.length) {
+      const slot = await this.reserve(posBytes + done, data.length - done);
+      slot.buffer.set(data.subarray(done, done + slot.length), slot.offset);
+      this.commit(slot.length);
+      done += slot.length;
+    }
+  }
+
+  /** Starts writing the current window (padded to whole blocks) and switches to the other buffer. */
+  async flush(): Promise<void> {
+    if (this.windowStart < 0) return;
+    const buffer = this.buffers[this.current]!;
+    const length = Math.ceil(this.fill / BLOCK_SIZE_BYTES) * BLOCK_SIZE_BYTES;
+    buffer.fill(0, this.fill, length);
+    const bytes = buffer.subarray(0, length);
+    this.onFlush(this.windowStart / BLOCK_SIZE_BYTES, bytes);
+    const position = this.baseOffsetBytes + this.windowStart;
+    this.pending[this.current] = this.handle.write(bytes, 0, length, position).then(
+      (result) => assert.equal(result.bytesWritten, length, 'short write'),
+      (error: unknown) => {
+        this.failure ??= error;
+      },
+    );
+    this.bytesWritten += length;
+    this.windowStart = -1;
+    this.fill = 0;
+    this.current ^= 1;
+    await this.pending[this.current];
+    this.pending[this.current] = undefined;
+    if (this.failure) throw this.failure;
+  }
+
+  /** Flushes and waits for every write. */
+  async close(): Promise<void> {
+    await this.flush();
+    await Promise.all(this.pending);
+    this.pending.fill(undefined);
+    if (this.failure) throw this.failure;
+  }
+}

@@ -1,0 +1,370 @@
+// Writes a planned ext4 filesystem in one forward pass over the data: file bytes first, streamed from
+// their sources into coalesced pwrites, then directories, extent trees, inode tables, bitmaps, group
+// descriptors and superblock copies, the primary superblock last (blockgroup.rst, flex_bg layout).
+import assert from 'node:assert/strict';
+import { AmikitError } from '../shared/errors.js';
+import type { FileTree } from '../tree/file-tree.js';
+import type { FileNode } from '../tree/node.js';
+import { buildInode, buildReservedInode } from './build-inode.js';
+import { CoalescingWriter } from './coalescing-writer.js';
+import type { Ext4Options, Ext4Result, Ext4Target } from './ext4-options.js';
+import { buildExtentTree } from './extent-tree.js';
+import { bitmapChecksum, countBits, setBitRange } from './format/bitmap.js';
+import {
+  BLOCK_SIZE_BYTES,
+  BLOCKS_PER_GROUP,
+  EXT3_JNL_BACKUP_BLOCKS,
+  EXT4_BG_INODE_ZEROED,
+  EXT4_CRC32C_CHKSUM,
+  EXT4_DEFM_ACL,
+  EXT4_DEFM_XATTR_USER,
+  EXT4_DYNAMIC_REV,
+  EXT4_ERRORS_CONTINUE,
+  EXT4_FIRST_INO,
+  EXT4_FLAGS_UNSIGNED_HASH,
+  EXT4_HASH_HALF_MD4,
+  EXT4_JOURNAL_INO,
+  EXT4_OS_LINUX,
+  EXT4_STATE_CLEAN,
+  EXT4_SUPER_MAGIC,
+  EXTRA_ISIZE_BYTES,
+  INODE_SIZE_BYTES,
+  LOG_BLOCK_SIZE,
+  LOG_GROUPS_PER_FLEX,
+  SUPERBLOCK_OFFSET_BYTES,
+} from './format/constants.js';
+import { buildDirBlocks } from './format/dir-blocks.js';
+import { encodeGroupDescriptor } from './format/group-descriptor.js';
+import { inodeChecksumSeed } from './format/inode.js';
+import { encodeJournalSuperblock } from './format/journal-superblock.js';
+import { encodeSuperblock, hi32, lo32 } from './format/superblock.js';
+import { sealXattrBlock } from './xattr-bridge.js';
+import { dirBlocksOptions, dirEntryInputs, planExt4, type Ext4Plan, type InodePlan } from './plan-ext4.js';
+import { WrittenMap } from './written-map.js';
+
+export { planExt4 };
+
+/**
+ * Builds the filesystem for `tree` into target.handle at target.offsetBytes. The region must read as
+ * zeros before the call (a freshly truncated, sparse file): blocks whose content is all zero — unused
+ * inode-table slots, the journal body — are declared in the written map instead of being written.
+ * @throws AmikitError NO_SPACE before writing anything when the tree does not fit options.sizeBytes.
+ */
+export async function writeExt4(tree: FileTree, target: Ext4Target, options: Ext4Options): Promise<Ext4Result> {
+  const plan = planExt4(tree, options);
+  const map = new WrittenMap();
+  let mode: 'data' | 'meta' | 'silent' = 'data';
+  const writer = new CoalescingWriter(target.handle, target.offsetBytes, (startBlock, bytes) => {
+    if (mode === 'data') map.addData(startBlock, bytes);
+    else if (mode === 'meta') map.add(startBlock, bytes.length / BLOCK_SIZE_BYTES, true);
+  });
+  const progress = options.onProgress;
+  const metadataBytes = plan.usedBlockCount * BLOCK_SIZE_BYTES - plan.storedDataBytes;
+  try {
+    await writeFileData(plan, writer, (doneBytes) => progress?.({ phase: 'data', doneBytes, totalBytes: plan.storedDataBytes }));
+    await writer.flush();
+    mode = 'meta';
+    const extentRoots = await writeMetadataBlocks(plan, writer);
+    progress?.({ phase: 'metadata', doneBytes: 0, totalBytes: metadataBytes });
+    mode = 'silent';
+    await writeInodeTables(plan, writer, map, extentRoots);
+    mode = 'meta';
+    await writeGroupMetadata(plan, writer);
+    await writer.close();
+    progress?.({ phase: 'metadata', doneBytes: metadataBytes, totalBytes: metadataBytes });
+  } catch (error) {
+    await writer.close().catch(() => undefined);
+    throw error;
+  }
+  const uuidHex = plan.uuid.toString('hex');
+  return {
+    sizeBytes: plan.sizeBytes,
+    blockSizeBytes: BLOCK_SIZE_BYTES,
+    blockCount: plan.geometry.blockCount,
+    inodeCount: plan.geometry.inodeCount,
+    inodesUsed: plan.inodesUsed,
+    blocksUsed: plan.usedBlockCount,
+    uuid: `${uuidHex.slice(0, 8)}-${uuidHex.slice(8, 12)}-${uuidHex.slice(12, 16)}-${uuidHex.slice(16, 20)}-${uuidHex.slice(20)}`,
+    features: plan.featureNames,
+    writtenMap: map.finish(),
+  };
+}
+
+/** Streams every file's stored bytes to its extents, in the planned reading order. */
+async function writeFileData(plan: Ext4Plan, writer: CoalescingWriter, report: (doneBytes: number) => void): Promise<void> {
+  let doneBytes = 0;
+  let lastReport = 0;
+  for (const p of plan.dataFiles) {
+    const file = p.node as FileNode;
+    const segments = file.segments ?? [{ offsetBytes: 0, lengthBytes: file.sizeBytes }];
+    let extentIndex = 0;
+    let storedPos = 0;
+    for (const segment of segments) {
+      let logicalByte = segment.offsetBytes;
+      let remaining = segment.lengthBytes;
+      while (remaining > 0) {
+        const logicalBlock = Math.floor(logicalByte / BLOCK_SIZE_BYTES);
+        while (p.extents[extentIndex]!.logicalBlock + p.extents[extentIndex]!.blockCount <= logicalBlock) extentIndex++;
+        const extent = p.extents[extentIndex]!;
+        assert.ok(extent.logicalBlock <= logicalBlock, 'data outside the planned extents');
+        const physicalByte = (extent.physicalBlock + logicalBlock - extent.logicalBlock) * BLOCK_SIZE_BYTES + (logicalByte % BLOCK_SIZE_BYTES);
+        const inExtent = (extent.logicalBlock + extent.blockCount) * BLOCK_SIZE_BYTES - logicalByte;
+        const slot = await writer.reserve(physicalByte, Math.min(remaining, inExtent));
+        const content = file.content;
+        if (content.kind === 'bytes') {
+          content.bytes.copy(slot.buffer, slot.offset, storedPos, storedPos + slot.length);
+        } else {
+          await content.source.readInto(slot.buffer, slot.offset, slot.length, content.offsetBytes + storedPos);
+        }
+        writer.commit(slot.length);
+        logicalByte += slot.length;
+        storedPos += slot.length;
+        remaining -= slot.length;
+        doneBytes += slot.length;
+        if (doneBytes - lastReport >= 64 * 1024 * 1024) {
+          lastReport = doneBytes;
+          report(doneBytes);
+        }
+      }
+    }
+  }
+  report(doneBytes);
+}
+
+/** Writes `bytes` (whole blocks) over the physical blocks of `extents`, in logical order. */
+async function writeMapped(writer: CoalescingWriter, p: InodePlan, blocks: readonly Buffer[]): Promise<void> {
+  let index = 0;
+  for (const extent of p.extents) {
+    for (let i = 0; i < extent.blockCount; i++) {
+      const block = blocks[extent.logicalBlock + i];
+      assert.ok(block && index++ >= 0, `inode ${p.ino}: missing block ${extent.logicalBlock + i}`);
+      await writer.write((extent.physicalBlock + i) * BLOCK_SIZE_BYTES, block);
+    }
+  }
+  assert.equal(index, blocks.length, `inode ${p.ino}: ${blocks.length} blocks built, ${index} planned`);
+}
+
+/**
+ * Directories, slow symlinks, xattr blocks, the journal superblock and extent-tree blocks, in block
+ * order. Returns each inode's i_block extent root for the inode tables.
+ */
+async function writeMetadataBlocks(plan: Ext4Plan, writer: CoalescingWriter): Promise<Map<number, Buffer>> {
+  const journal = plan.inodes.find((p) => p.ino === EXT4_JOURNAL_INO)!;
+  const journalBlock = Buffer.alloc(BLOCK_SIZE_BYTES);
+  encodeJournalSuperblock({ blockSizeBytes: BLOCK_SIZE_BYTES, blockCount: journal.dataBlockCount, uuid: plan.uuid }).copy(journalBlock);
+  // Only block 0 of the journal is written. The rest stays a hole — zeros locally, arbitrary bytes on an
+  // encrypted snapshot — which is safe: s_start = 0 marks the journal empty so nothing is replayed, and
+  // when the kernel later logs transactions, recovery accepts only blocks carrying the jbd2 magic and
+  // the exact expected sequence number (and, with csum v3, a matching checksum), written after mount.
+  await writer.write(journal.extents[0]!.physicalBlock * BLOCK_SIZE_BYTES, journalBlock);
+
+  for (const p of plan.inodes) {
+    if (p.kind === 'dir') {
+      const built = buildDirBlocks(dirEntryInputs(p.entries!), dirBlocksOptions(plan, p.ino, p.parentIno!));
+      p.indexed = built.indexed;
+      await writeMapped(writer, p, built.blocks);
+    } else if (p.kind === 'symlink' && p.dataBlockCount > 0) {
+      const block = Buffer.alloc(BLOCK_SIZE_BYTES);
+      (p.node as { target: Buffer }).target.copy(block);
+      await writeMapped(writer, p, [block]);
+    }
+  }
+  for (const x of plan.xattrBlocks) {
+    const bytes = Buffer.from(x.bytes);
+    sealXattrBlock(bytes, { blockNumber: x.physicalBlock, ...(plan.checksums ? { fsSeed: plan.fsSeed } : {}), refcount: x.refcount });
+    await writer.write(x.physicalBlock * BLOCK_SIZE_BYTES, bytes);
+  }
+  const roots = new Map<number, Buffer>();
+  for (const p of plan.inodes) {
+    if (p.extents.length === 0 && !(p.kind === 'file' || p.kind === 'dir')) continue;
+    const seed = plan.checksums ? inodeChecksumSeed(plan.fsSeed, p.ino, 0) : undefined;
+    const tree = buildExtentTree(p.extents, p.treeBlocks, seed);
+    for (const node of tree.nodes) await writer.write(node.physicalBlock * BLOCK_SIZE_BYTES, node.bytes);
+    roots.set(p.ino, tree.iBlock);
+  }
+  await writer.flush();
+  return roots;
+}
+
+/**
+ * Inode tables group by group (one group's table in memory at a time). Only blocks holding used inodes
+ * are written; the whole table is declared meaningful, since its zeros are what "unused inode" means.
+ */
+async function writeInodeTables(
+  plan: Ext4Plan,
+  writer: CoalescingWriter,
+  map: WrittenMap,
+  roots: Map<number, Buffer>,
+): Promise<void> {
+  const { inodesPerGroup, inodeTableBlockCount } = plan.geometry;
+  const byIno = new Map(plan.inodes.map((p) => [p.ino, p]));
+  const inodesPerBlock = BLOCK_SIZE_BYTES / INODE_SIZE_BYTES;
+  for (const group of plan.groups) {
+    map.add(group.inodeTableBlock, inodeTableBlockCount, true);
+    const firstIno = group.group * inodesPerGroup + 1;
+    const usedInGroup = Math.min(inodesPerGroup, Math.max(0, plan.lastIno - firstIno + 1));
+    if (usedInGroup === 0) continue;
+    const table = Buffer.alloc(Math.ceil(usedInGroup / inodesPerBlock) * BLOCK_SIZE_BYTES);
+    for (let i = 0; i < usedInGroup; i++) {
+      const ino = firstIno + i;
+      const p = byIno.get(ino);
+      if (p) buildInode(plan, p, roots.get(ino), table, i * INODE_SIZE_BYTES);
+      else if (ino < EXT4_FIRST_INO) buildReservedInode(plan, ino, table, i * INODE_SIZE_BYTES);
+      else assert.fail(`inode ${ino} is marked used but was not planned`);
+    }
+    await writer.write(group.inodeTableBlock * BLOCK_SIZE_BYTES, table);
+  }
+  await writer.flush();
+}
+
+/** Bitmaps, group descriptors, backup superblocks + GDTs, and the primary superblock last. */
+async function writeGroupMetadata(plan: Ext4Plan, writer: CoalescingWriter): Promise<void> {
+  const g = plan.geometry;
+  const fsSeed = plan.checksums ? plan.fsSeed : undefined;
+  const usedDirs = new Array<number>(g.groupCount).fill(0);
+  for (const p of plan.inodes) if (p.kind === 'dir') usedDirs[Math.floor((p.ino - 1) / g.inodesPerGroup)]!++;
+
+  const gdt = Buffer.alloc(g.gdtBlockCount * BLOCK_SIZE_BYTES);
+  let runIndex = 0;
+  let freeBlocksTotal = 0;
+  // Bitmaps of one flex group sit side by side, so writing group by group still ascends per flex group.
+  const bitmaps: { block: number; bytes: Buffer }[] = [];
+  for (const group of plan.groups) {
+    const groupStart = group.group * BLOCKS_PER_GROUP;
+    const groupBlocks = Math.min(BLOCKS_PER_GROUP, g.blockCount - groupStart);
+    const blockBitmap = Buffer.alloc(BLOCK_SIZE_BYTES);
+    while (runIndex < plan.usedRuns.length) {
+      const run = plan.usedRuns[runIndex]!;
+      const start = Math.max(run.startBlock, groupStart);
+      const end = Math.min(run.startBlock + run.blockCount, groupStart + groupBlocks);
+      if (start >= groupStart + groupBlocks) break;
+      if (end > start) setBitRange(blockBitmap, start - groupStart, end - groupStart);
+      if (run.startBlock + run.blockCount <= groupStart + groupBlocks) runIndex++;
+      else break;
+    }
+    const usedBlocks = countBits(blockBitmap, groupBlocks);
+    setBitRange(blockBitmap, groupBlocks, BLOCKS_PER_GROUP); // padding past the end of the filesystem
+    const freeBlocks = groupBlocks - usedBlocks;
+    freeBlocksTotal += freeBlocks;
+
+    const inodeBitmap = Buffer.alloc(BLOCK_SIZE_BYTES);
+    const firstIno = group.group * g.inodesPerGroup + 1;
+    const usedInodes = Math.min(g.inodesPerGroup, Math.max(0, plan.lastIno - firstIno + 1));
+    setBitRange(inodeBitmap, 0, usedInodes);
+    setBitRange(inodeBitmap, g.inodesPerGroup, BLOCK_SIZE_BYTES * 8); // padding past inodes_per_group
+
+    bitmaps.push({ block: group.blockBitmapBlock, bytes: blockBitmap }, { block: group.inodeBitmapBlock, bytes: inodeBitmap });
+    encodeGroupDescriptor(
+      {
+        blockBitmapBlock: group.blockBitmapBlock,
+        inodeBitmapBlock: group.inodeBitmapBlock,
+        inodeTableBlock: group.inodeTableBlock,
+        freeBlockCount: freeBlocks,
+        freeInodeCount: g.inodesPerGroup - usedInodes,
+        usedDirCount: usedDirs[group.group]!,
+        // The inode table reads as zeros (the target starts zeroed), so the kernel need not zero it.
+        flags: plan.checksums ? EXT4_BG_INODE_ZEROED : 0,
+        blockBitmapCsum: fsSeed === undefined ? 0 : bitmapChecksum(blockBitmap, BLOCKS_PER_GROUP / 8, fsSeed),
+        inodeBitmapCsum: fsSeed === undefined ? 0 : bitmapChecksum(inodeBitmap, g.inodesPerGroup / 8, fsSeed),
+        itableUnusedCount: 0,
+      },
+      gdt,
+      group.group * g.descSizeBytes,
+      { descSizeBytes: g.descSizeBytes, group: group.group, ...(fsSeed === undefined ? {} : { fsSeed }) },
+    );
+  }
+  assert.equal(freeBlocksTotal, plan.freeBlockCount, 'bitmaps disagree with the plan');
+  bitmaps.sort((a, b) => a.block - b.block);
+  for (const bitmap of bitmaps) await writer.write(bitmap.block * BLOCK_SIZE_BYTES, bitmap.bytes);
+  await writer.flush();
+
+  // Backups first (ascending), then the GDT and superblock of group 0: a crash mid-write leaves no
+  // valid primary superblock rather than one describing half-written metadata.
+  for (const group of plan.groups) {
+    if (!group.hasBackup || group.group === 0) continue;
+    const start = group.group * BLOCKS_PER_GROUP * BLOCK_SIZE_BYTES;
+    const block = Buffer.alloc(BLOCK_SIZE_BYTES);
+    superblockFor(plan, group.group).copy(block, 0);
+    await writer.write(start, block);
+    await writer.write(start + BLOCK_SIZE_BYTES, gdt);
+  }
+  await writer.flush();
+  await writer.write(BLOCK_SIZE_BYTES, gdt);
+  await writer.flush();
+  const first = Buffer.alloc(BLOCK_SIZE_BYTES);
+  superblockFor(plan, 0).copy(first, SUPERBLOCK_OFFSET_BYTES);
+  await writer.write(0, first);
+}
+
+function superblockFor(plan: Ext4Plan, group: number): Buffer {
+  const g = plan.geometry;
+  const journal = plan.inodes.find((p) => p.ino === EXT4_JOURNAL_INO)!;
+  const journalRoot = buildExtentTree(journal.extents, journal.treeBlocks).iBlock;
+  // s_jnl_blocks: a copy of the journal inode's i_block, then i_size_high and i_size (super.rst).
+  const jnlBlocks: number[] = [];
+  for (let i = 0; i < 15; i++) jnlBlocks.push(journalRoot.readUInt32LE(4 * i));
+  jnlBlocks.push(hi32(journal.sizeBytes), lo32(journal.sizeBytes));
+  const time = Math.max(0, Math.floor(plan.timestampSec));
+  const timeLo = lo32(time);
+  const timeHi = Math.min(255, hi32(time));
+  const freeInodes = g.inodeCount - plan.lastIno;
+  if (plan.label.length > 16) throw new AmikitError('USAGE', 'label too long');
+  return encodeSuperblock(
+    {
+      s_inodes_count: g.inodeCount,
+      s_blocks_count_lo: lo32(g.blockCount),
+      s_r_blocks_count_lo: lo32(plan.reservedBlockCount),
+      s_free_blocks_count_lo: lo32(plan.freeBlockCount),
+      s_free_inodes_count: freeInodes,
+      s_first_data_block: 0,
+      s_log_block_size: LOG_BLOCK_SIZE,
+      s_log_cluster_size: LOG_BLOCK_SIZE,
+      s_blocks_per_group: BLOCKS_PER_GROUP,
+      s_clusters_per_group: BLOCKS_PER_GROUP,
+      s_inodes_per_group: g.inodesPerGroup,
+      s_mtime: timeLo,
+      s_wtime: timeLo,
+      s_mnt_count: 0,
+      s_max_mnt_count: 0xffff, // -1: no mount-count-triggered checks
+      s_magic: EXT4_SUPER_MAGIC,
+      s_state: EXT4_STATE_CLEAN,
+      s_errors: EXT4_ERRORS_CONTINUE,
+      s_lastcheck: timeLo,
+      s_checkinterval: 0,
+      s_creator_os: EXT4_OS_LINUX,
+      s_rev_level: EXT4_DYNAMIC_REV,
+      s_first_ino: EXT4_FIRST_INO,
+      s_inode_size: INODE_SIZE_BYTES,
+      s_block_group_nr: group,
+      s_feature_compat: plan.featureCompat,
+      s_feature_incompat: plan.featureIncompat,
+      s_feature_ro_compat: plan.featureRoCompat,
+      s_uuid: plan.uuid,
+      s_volume_name: plan.label,
+      s_reserved_gdt_blocks: 0,
+      s_journal_uuid: Buffer.alloc(16), // internal journal: must stay zero
+      s_journal_inum: EXT4_JOURNAL_INO,
+      s_hash_seed: plan.hashSeed,
+      s_def_hash_version: EXT4_HASH_HALF_MD4,
+      s_jnl_backup_type: EXT3_JNL_BACKUP_BLOCKS,
+      s_desc_size: plan.checksums ? g.descSizeBytes : 0,
+      s_default_mount_opts: EXT4_DEFM_XATTR_USER | EXT4_DEFM_ACL,
+      s_mkfs_time: timeLo,
+      s_jnl_blocks: jnlBlocks,
+      s_blocks_count_hi: hi32(g.blockCount),
+      s_r_blocks_count_hi: hi32(plan.reservedBlockCount),
+      s_free_blocks_count_hi: hi32(plan.freeBlockCount),
+      s_min_extra_isize: EXTRA_ISIZE_BYTES,
+      s_want_extra_isize: EXTRA_ISIZE_BYTES,
+      s_flags: EXT4_FLAGS_UNSIGNED_HASH,
+      s_log_groups_per_flex: LOG_GROUPS_PER_FLEX,
+      s_checksum_type: plan.checksums ? EXT4_CRC32C_CHKSUM : 0,
+      s_kbytes_written: 0,
+      s_wtime_hi: timeHi,
+      s_mtime_hi: timeHi,
+      s_mkfs_time_hi: timeHi,
+      s_lastcheck_hi: timeHi,
+    },
+    plan.checksums,
+  );
+}

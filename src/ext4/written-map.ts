@@ -1,0 +1,48 @@
+// Collects which filesystem blocks were written or must read as zero, merged into ascending runs:
+// what an uploader must send (holes elsewhere read as zero locally, but as garbage on encrypted EBS).
+import assert from 'node:assert/strict';
+import type { WrittenRange } from './ext4-options.js';
+import { BLOCK_SIZE_BYTES } from './format/constants.js';
+
+const ZERO_BLOCK = Buffer.alloc(BLOCK_SIZE_BYTES);
+
+export class WrittenMap {
+  private readonly ranges: WrittenRange[] = [];
+
+  add(startBlock: number, blockCount: number, meaningfulZeros: boolean): void {
+    if (blockCount <= 0) return;
+    const last = this.ranges[this.ranges.length - 1];
+    if (last && last.meaningfulZeros === meaningfulZeros && last.startBlock + last.blockCount === startBlock) {
+      last.blockCount += blockCount;
+    } else {
+      this.ranges.push({ startBlock, blockCount, meaningfulZeros });
+    }
+  }
+
+  /**
+   * File data: blocks with any non-zero byte are sent anyway, so their zeros do not matter; an
+   * all-zero block inside a file must still read as zeros, so it is marked meaningful.
+   */
+  addData(startBlock: number, bytes: Buffer): void {
+    for (let i = 0; i * BLOCK_SIZE_BYTES < bytes.length; i++) {
+      const block = bytes.subarray(i * BLOCK_SIZE_BYTES, (i + 1) * BLOCK_SIZE_BYTES);
+      this.add(startBlock + i, 1, block.equals(ZERO_BLOCK));
+    }
+  }
+
+  /** Ascending and merged. Every block is recorded once (the writer guarantees it; asserted here). */
+  finish(): WrittenRange[] {
+    const sorted = [...this.ranges].sort((a, b) => a.startBlock - b.startBlock);
+    const out: WrittenRange[] = [];
+    for (const range of sorted) {
+      const last = out[out.length - 1];
+      if (last) assert.ok(last.startBlock + last.blockCount <= range.startBlock, `block ${range.startBlock} recorded twice`);
+      if (last && last.startBlock + last.blockCount === range.startBlock && last.meaningfulZeros === range.meaningfulZeros) {
+        last.blockCount += range.blockCount;
+      } else {
+        out.push({ ...range });
+      }
+    }
+    return out;
+  }
+}
