@@ -1,0 +1,25 @@
+// Every node type, boundary file sizes, links, modes, owners and times: e2fsck (-fn and -fp) finds
+// nothing, and debugfs reads back exactly the tree that was written.
+import { describe, expect, it } from 'vitest';
+import { e2fsck } from '../support/e2fsprogs.js';
+import { compareTrees, readImageTreeWithDebugfs } from '../support/tree-facts.js';
+import { toolSkipReason } from '../support/tools.js';
+import { buildImage, expectedFacts } from './ext4-harness.js';
+import { allKindsTree } from './fixture-trees.js';
+
+describe.skipIf(toolSkipReason('e2fsck', 'debugfs'))('every node type', () => {
+  for (const compat of [false, true]) {
+    it(`is e2fsck-clean and reads back through debugfs${compat ? ' (compat profile)' : ''}`, async () => {
+      const tree = allKindsTree();
+      const { path, result } = await buildImage(tree, { compat });
+      const check = await e2fsck(path, 'check');
+      expect(check.clean, check.output).toBe(true);
+      expect((await e2fsck(path, 'preen')).clean).toBe(true);
+      const differences = compareTrees(await expectedFacts(tree), await readImageTreeWithDebugfs(path), {
+        ignore: (p) => p.startsWith('/lost+found'),
+      });
+      expect(differences).toEqual([]);
+      expect(result.features.includes('metadata_csum')).toBe(!compat);
+    });
+  }
+});
