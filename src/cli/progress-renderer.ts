@@ -10,14 +10,17 @@ const BAR_REDRAW_INTERVAL_MS = 100;
 const BAR_WIDTH_CHARS = 30;
 
 export class ProgressRenderer {
-  private lastDrawMs = 0;
+  private lastDrawMs: number;
   private lastPhase = '';
   private barVisible = false;
 
   constructor(
     private readonly stream: NodeJS.WriteStream,
     private readonly now: () => number = () => performance.now(),
-  ) {}
+  ) {
+    // Plain lines start one interval after the start: a job that ends sooner prints no progress at all.
+    this.lastDrawMs = now();
+  }
 
   update(event: ProgressEvent): void {
     const nowMs = this.now();
@@ -31,7 +34,7 @@ export class ProgressRenderer {
       this.stream.write(`\r${text}\x1b[K`);
       this.barVisible = true;
     } else {
-      if (!phaseChanged && nowMs - this.lastDrawMs < PLAIN_LINE_INTERVAL_MS) return;
+      if (nowMs - this.lastDrawMs < PLAIN_LINE_INTERVAL_MS) return;
       const percent = event.totalBytes > 0 ? ` ${((event.doneBytes / event.totalBytes) * 100).toFixed(0)}%` : '';
       this.stream.write(`amikit: ${event.phase}:${percent} ${formatBytes(event.doneBytes)} of ${formatBytes(event.totalBytes)}\n`);
     }

@@ -1,7 +1,8 @@
 // `amikit build`: layers → merged tree → ext4 image, written under a temporary name and renamed when
 // complete. Each stage is one call below, in pipeline order.
 import { planExt4 } from '../ext4/plan-ext4.js';
-import { writeExt4, type Ext4Result } from '../ext4/write-ext4.js';
+import { writeExt4 } from '../ext4/write-ext4.js';
+import type { Ext4Result } from '../ext4/ext4-options.js';
 import { loadTree, type LoadTreeOptions } from './load-tree.js';
 import { withTempOutput } from './temp-output.js';
 

@@ -4,6 +4,7 @@ import { TarWriter, type TarWriterEntry } from '../layers/tar/tar-writer.js';
 import type { FileTree } from '../tree/file-tree.js';
 import { storedBytesOf, type Node } from '../tree/node.js';
 import { readContent } from '../tree/read-content.js';
+import { displayPath } from '../tree/paths.js';
 import { loadTree, type LoadTreeOptions } from './load-tree.js';
 import type { ProgressListener } from './progress-event.js';
 import { withTempOutput } from './temp-output.js';
@@ -33,8 +34,14 @@ export async function flattenLayers(options: FlattenLayersOptions): Promise<Flat
           await output.handle.write(bytes, 0, bytes.length, positionBytes);
           positionBytes += bytes.length;
         },
-      }, { batchBytes: WRITE_BATCH_BYTES });
-      const written = await writeTreeAsTar(loaded.tree, writer, options.onProgress);
+      });
+      const written = await writeTreeAsTar(loaded.tree, writer, {
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+        onWarning: (message) => {
+          loaded.warnings.push(message);
+          options.onWarning?.(message);
+        },
+      });
       await writer.finish();
       return written;
     });
@@ -53,8 +60,9 @@ export async function flattenLayers(options: FlattenLayersOptions): Promise<Flat
 export async function writeTreeAsTar(
   tree: FileTree,
   writer: TarWriter,
-  onProgress?: ProgressListener,
+  events: { onProgress?: ProgressListener; onWarning?: (message: string) => void } = {},
 ): Promise<{ entries: number; storedBytes: number }> {
+  const { onProgress, onWarning } = events;
   const firstPathOf = new Map<Node, string>();
   let totalBytes = 0;
   for (const { node } of tree.walk()) {
@@ -99,8 +107,13 @@ export async function writeTreeAsTar(
         await writer.addEntry({ ...base, type: node.kind, devMajor: node.major, devMinor: node.minor });
         break;
       case 'fifo':
-      case 'socket':
         await writer.addEntry({ ...base, type: node.kind });
+        break;
+      case 'socket':
+        // No tar format has a socket type; GNU tar and bsdtar skip them too. Sockets are runtime
+        // objects their servers recreate, so the image loses nothing a boot needs.
+        entries--;
+        onWarning?.(`${displayPath(path)}: sockets cannot be stored in a tar; skipped`);
         break;
       case 'file': {
         const file = node;
@@ -113,7 +126,7 @@ export async function writeTreeAsTar(
           }
         }
         await writer.addEntry(
-          { ...base, type: 'file', sizeBytes: file.sizeBytes, ...(file.segments ? { segments: file.segments } : {}), storedBytes },
+          { ...base, type: 'file', sizeBytes: file.sizeBytes, ...(file.segments ? { segments: file.segments } : {}) },
           storedBytes > 0 ? data() : undefined,
         );
         break;
