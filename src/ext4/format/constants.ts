@@ -92,7 +92,7 @@ export const FT_SYMLINK = 7;
 export const EXT4_EXT_MAGIC = 0xf30a;
 export const EXTENT_ENTRY_BYTES = 12;
 export const EXTENTS_IN_INODE = 4;
-export const EXTENTS_PER_BLOCK = (BLOCK_SIZE_BYTES - 12) / 12; // 340
+export const EXTENTS_PER_BLOCK = Math.floor((BLOCK_SIZE_BYTES - 12) / 12); // 340, then the 4-byte csum tail
 export const EXT_INIT_MAX_LEN = 32768;
 
 // jbd2 (journal.rst).
