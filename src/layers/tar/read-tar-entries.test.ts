@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AmikitError } from '../../shared/errors.js';
-import { nameToBytes } from '../../tree/paths.js';
 import { FileByteSource } from '../byte-sources/file-byte-source.js';
 import { readTarEntries } from './read-tar-entries.js';
 import type { TarEntry } from './tar-entry.js';
+import { encodePaxRecord } from './pax.js';
+import { encodeTarHeader, type UstarHeaderFields } from './tar-header.js';
 import {
   expectEntriesMatchTree,
   hasAttrTools,
@@ -202,5 +203,198 @@ describe('readTarEntries errors', () => {
     }
   });
 
-  void nameToBytes;
+});
+
+/** A ByteSource over memory, for hand-made archives. */
+function memory(bytes: Buffer, name = 'mem.tar') {
+  return {
+    name,
+    sizeBytes: bytes.length,
+    async readInto(target: Buffer, targetOffset: number, lengthBytes: number, offsetBytes: number) {
+      if (offsetBytes + lengthBytes > bytes.length) throw new Error('read past end');
+      bytes.copy(target, targetOffset, offsetBytes, offsetBytes + lengthBytes);
+    },
+    async close() {},
+  };
+}
+
+function member(fields: Omit<Partial<UstarHeaderFields>, 'name'> & { name: string | Buffer }, data = Buffer.alloc(0), patch?: (block: Buffer) => void): Buffer {
+  const block = encodeTarHeader({
+    mode: 0o644,
+    uid: 0,
+    gid: 0,
+    sizeBytes: data.length,
+    mtimeSec: 0,
+    typeflag: '0',
+    ...fields,
+    name: typeof fields.name === 'string' ? Buffer.from(fields.name, 'latin1') : fields.name,
+  });
+  if (patch) {
+    patch(block);
+    block.fill(0x20, 148, 156);
+    let sum = 0;
+    for (const byte of block) sum += byte;
+    block.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8, 'latin1');
+  }
+  return Buffer.concat([block, data, Buffer.alloc((512 - (data.length % 512)) % 512)]);
+}
+
+type Value = string | Buffer;
+function paxMember(typeflag: 'x' | 'g', records: ReadonlyArray<readonly [string, Value]>): Buffer {
+  return member({ name: 'PaxHeaders/x', typeflag }, Buffer.concat(records.map(([key, value]) => encodePaxRecord(key, value))));
+}
+
+async function collect(bytes: Buffer, warnings: string[] = []): Promise<TarEntry[]> {
+  const entries: TarEntry[] = [];
+  for await (const entry of readTarEntries(memory(bytes), { onWarning: (message) => warnings.push(message) })) entries.push(entry);
+  return entries;
+}
+
+const END = Buffer.alloc(1024);
+
+describe('readTarEntries on hand-made archives', () => {
+  it('applies global headers to later members, lets members override them and empty values delete them', async () => {
+    const entries = await collect(
+      Buffer.concat([
+        paxMember('g', [['uid', '77'], ['SCHILY.xattr.user.g', 'global']]),
+        member({ name: 'a' }),
+        paxMember('x', [['uid', '5'], ['SCHILY.xattr.user.g', '']]),
+        member({ name: 'b' }),
+        END,
+      ]),
+    );
+    expect(entries.map((entry) => [entry.path, entry.uid, entry.xattrs.get('user.g')?.toString()])).toEqual([
+      ['a', 77, 'global'],
+      ['b', 5, undefined],
+    ]);
+    expect(entries[1]!.headerOffsetBytes).toBe(1536); // its 'x' header
+  });
+
+  it('decodes LIBARCHIVE.xattr names (URL-encoded) and values (base64), SCHILY.devmajor/devminor and hdrcharset=BINARY', async () => {
+    const entries = await collect(
+      Buffer.concat([
+        paxMember('x', [
+          ['hdrcharset', 'BINARY'],
+          ['path', Buffer.from([0x64, 0xff, 0x80])],
+          ['LIBARCHIVE.xattr.user.with%3Dequals%20space', Buffer.from([0, 1, 2, 255]).toString('base64')],
+          ['SCHILY.devmajor', '4095'],
+          ['SCHILY.devminor', '1048575'],
+        ]),
+        member({ name: 'dev', typeflag: '3' }),
+        END,
+      ]),
+    );
+    expect(entries[0]!.path).toBe('d\xff\x80');
+    expect(entries[0]!.type).toBe('char-device');
+    expect([entries[0]!.devMajor, entries[0]!.devMinor]).toEqual([4095, 1048575]);
+    expect(entries[0]!.xattrs.get('user.with=equals space')).toEqual(Buffer.from([0, 1, 2, 255]));
+  });
+
+  it("uses GNU 'L' and 'K' for long names and link targets; PAX wins over them", async () => {
+    const long = 'x'.repeat(300);
+    const entries = await collect(
+      Buffer.concat([
+        member({ name: '././@LongLink', typeflag: 'L' }, Buffer.from(long + '\0')),
+        member({ name: '././@LongLink', typeflag: 'K' }, Buffer.from('t'.repeat(200) + '\0')),
+        member({ name: 'short', typeflag: '2', linkname: Buffer.from('short-target') }),
+        paxMember('x', [['path', 'from-pax']]),
+        member({ name: '././@LongLink', typeflag: 'L' }, Buffer.from('from-gnu\0')),
+        member({ name: 'header-name' }),
+        END,
+      ]),
+    );
+    expect(entries.map((entry) => [entry.path, entry.type, entry.linkTarget])).toEqual([
+      [long, 'symlink', 't'.repeat(200)],
+      ['from-pax', 'file', undefined],
+    ]);
+  });
+
+  it('reads old-style directories (trailing slash), skips volume labels with a warning and ignores data of header-only types', async () => {
+    const warnings: string[] = [];
+    const entries = await collect(
+      Buffer.concat([
+        member({ name: 'VOLUME', typeflag: 'V' }),
+        member({ name: 'olddir/', typeflag: '\0' }),
+        // A hard link whose size field is non-zero: no data follows (as Go's archive/tar and GNU tar read it).
+        member({ name: 'h', typeflag: '1', linkname: Buffer.from('olddir/f'), sizeBytes: 512 }),
+        member({ name: 'after' }, Buffer.from('data')),
+        END,
+      ]),
+      warnings,
+    );
+    expect(entries.map((entry) => [entry.path, entry.type, entry.storedBytes])).toEqual([
+      ['olddir/', 'dir', 0],
+      ['h', 'hardlink', 0],
+      ['after', 'file', 4],
+    ]);
+    expect(warnings).toEqual([
+      "mem.tar: offset 0: volume label 'VOLUME' skipped",
+      'mem.tar: offset 1024: size field of hardlink h ignored (no data is stored for this type)',
+    ]);
+  });
+
+  it('reads base-256 uid/gid/mtime, PAX negative fractional times and keeps setuid/setgid/sticky bits', async () => {
+    const entries = await collect(
+      Buffer.concat([
+        member({ name: 'a', mode: 0o7755 }, Buffer.alloc(0), (block) => {
+          block.fill(0, 108, 124);
+          block[108] = 0x80;
+          block.writeUInt32BE(3_000_000, 112);
+          block[116] = 0x80;
+          block.writeUInt32BE(4_000_000_000, 120);
+          block.fill(0xff, 136, 148);
+          block.writeInt32BE(-86_400, 144);
+        }),
+        paxMember('x', [['mtime', '-1.25'], ['atime', '3.5'], ['ctime', '4']]),
+        member({ name: 'b' }),
+        END,
+      ]),
+    );
+    expect(entries[0]).toMatchObject({ mode: 0o7755, uid: 3_000_000, gid: 4_000_000_000, mtime: { sec: -86_400, nsec: 0 } });
+    expect(entries[1]).toMatchObject({ mtime: { sec: -2, nsec: 750_000_000 }, atime: { sec: 3, nsec: 500_000_000 }, ctime: { sec: 4, nsec: 0 } });
+  });
+
+  it('decodes a PAX 0.0 sparse map (repeated offset/numbytes records) and checks numblocks', async () => {
+    const entries = await collect(
+      Buffer.concat([
+        paxMember('x', [
+          ['GNU.sparse.size', '10000'],
+          ['GNU.sparse.numblocks', '2'],
+          ['GNU.sparse.offset', '0'],
+          ['GNU.sparse.numbytes', '3'],
+          ['GNU.sparse.offset', '9000'],
+          ['GNU.sparse.numbytes', '2'],
+        ]),
+        member({ name: 's' }, Buffer.from('abcde')),
+        END,
+      ]),
+    );
+    expect(entries[0]).toMatchObject({ sizeBytes: 10000, storedBytes: 5, segments: [{ offsetBytes: 0, lengthBytes: 3 }, { offsetBytes: 9000, lengthBytes: 2 }] });
+    await expect(
+      collect(Buffer.concat([paxMember('x', [['GNU.sparse.size', '10'], ['GNU.sparse.numblocks', '2'], ['GNU.sparse.map', '0,1']]), member({ name: 's' }, Buffer.from('a')), END])),
+    ).rejects.toThrow(/^mem\.tar: offset 0: GNU\.sparse\.numblocks says 2 segments but the map has 1$/);
+    await expect(
+      collect(Buffer.concat([paxMember('x', [['GNU.sparse.size', '10'], ['GNU.sparse.map', '0,1']]), member({ name: 's' }, Buffer.from('ab')), END])),
+    ).rejects.toThrow(/describes 1 bytes but 2 are stored/);
+  });
+
+  it('stops at a lone zero block followed by data, with a warning', async () => {
+    const warnings: string[] = [];
+    const entries = await collect(Buffer.concat([member({ name: 'a' }), Buffer.alloc(512), member({ name: 'hidden' }), END]), warnings);
+    expect(entries.map((entry) => entry.path)).toEqual(['a']);
+    expect(warnings).toEqual(['mem.tar: offset 512: lone zero block; the rest of the archive is ignored']);
+  });
+
+  it('refuses a member whose sparse 1.0 map is cut short or malformed', async () => {
+    const sparse10 = (data: string) =>
+      Buffer.concat([
+        paxMember('x', [['GNU.sparse.major', '1'], ['GNU.sparse.minor', '0'], ['GNU.sparse.name', 's'], ['GNU.sparse.realsize', '100']]),
+        member({ name: 'GNUSparseFile.0/s' }, Buffer.from(data)),
+        END,
+      ]);
+    await expect(collect(sparse10('2\n0\n'))).rejects.toThrow(/^mem\.tar: offset 0: truncated GNU sparse 1\.0 map$/);
+    await expect(collect(sparse10('1\n0\nx\n'))).rejects.toThrow(/malformed GNU sparse 1\.0 map at byte 4/);
+    const ok = await collect(sparse10('1\n10\n3\n'.padEnd(512, '\0') + 'abc'));
+    expect(ok[0]).toMatchObject({ path: 's', sizeBytes: 100, storedBytes: 3, dataOffsetBytes: 2048, segments: [{ offsetBytes: 10, lengthBytes: 3 }] });
+  });
 });

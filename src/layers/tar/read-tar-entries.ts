@@ -195,6 +195,8 @@ export async function* readTarEntries(source: ByteSource, options: ReadTarOption
         break;
     }
 
+    // Errors about the member name its first header record (an extension header when there is one).
+    const entryOffset = pending.headerOffsetBytes;
     const type = TYPE_BY_FLAG[typeflag];
     const pax = new Map(globalPax);
     for (const { key, value } of pending.pax) {
@@ -206,22 +208,22 @@ export async function* readTarEntries(source: ByteSource, options: ReadTarOption
     const path = bytesToName(rawPath);
     if (type === undefined) {
       const shown = typeflag === '\0' ? '\\0' : typeflag.charCodeAt(0) < 0x20 || typeflag.charCodeAt(0) > 0x7e ? `\\x${typeflag.charCodeAt(0).toString(16)}` : typeflag;
-      throw fail('INPUT_FORMAT', headerOffset, `unsupported tar entry type '${shown}' for path ${displayPath(path)}`);
+      throw fail('INPUT_FORMAT', entryOffset, `unsupported tar entry type '${shown}' for path ${displayPath(path)}`);
     }
 
     let entry: TarEntry;
     try {
-      entry = buildEntry(header, type, path, pax, pending, where(headerOffset), warn);
+      entry = buildEntry(header, type, path, pax, pending, where(entryOffset), warn);
     } catch (error) {
-      return rethrowAt(pending.headerOffsetBytes, error);
+      return rethrowAt(entryOffset, error);
     }
-    entry.headerOffsetBytes = pending.headerOffsetBytes;
+    entry.headerOffsetBytes = entryOffset;
 
     // The stored region: everything after the header(s) that the size field covers.
     let regionStart = dataStart;
-    const regionBytes = HEADER_ONLY_FLAGS.has(typeflag) ? 0 : pax.has('size') ? parsePaxSize(pax, where(headerOffset)) : header.sizeBytes;
-    if (HEADER_ONLY_FLAGS.has(typeflag) && (pax.has('size') ? parsePaxSize(pax, where(headerOffset)) : header.sizeBytes) > 0 && typeflag !== '5') {
-      warn(`${where(headerOffset)}: size field of ${type} ${displayPath(path)} ignored (no data is stored for this type)`);
+    const regionBytes = HEADER_ONLY_FLAGS.has(typeflag) ? 0 : pax.has('size') ? parsePaxSize(pax, where(entryOffset)) : header.sizeBytes;
+    if (HEADER_ONLY_FLAGS.has(typeflag) && (pax.has('size') ? parsePaxSize(pax, where(entryOffset)) : header.sizeBytes) > 0 && typeflag !== '5') {
+      warn(`${where(entryOffset)}: size field of ${type} ${displayPath(path)} ignored (no data is stored for this type)`);
     }
 
     if (typeflag === 'S') {
@@ -230,7 +232,7 @@ export async function* readTarEntries(source: ByteSource, options: ReadTarOption
       let extended = header.gnuIsExtended;
       while (extended) {
         if (sizeBytes - regionStart < TAR_BLOCK_BYTES) {
-          throw fail('INPUT_FORMAT', headerOffset, `truncated sparse extension header at offset ${regionStart}`);
+          throw fail('INPUT_FORMAT', entryOffset, `truncated sparse extension header at offset ${regionStart}`);
         }
         await source.readInto(block, 0, TAR_BLOCK_BYTES, regionStart);
         try {
@@ -239,29 +241,29 @@ export async function* readTarEntries(source: ByteSource, options: ReadTarOption
           return rethrowAt(regionStart, error);
         }
         if (slots.length > MAX_SPARSE_SEGMENTS) {
-          throw fail('INPUT_LIMIT', headerOffset, `sparse map has more than ${MAX_SPARSE_SEGMENTS} segments`);
+          throw fail('INPUT_LIMIT', entryOffset, `sparse map has more than ${MAX_SPARSE_SEGMENTS} segments`);
         }
         extended = block[GNU_EXTENSION_IS_EXTENDED] !== 0;
         regionStart += TAR_BLOCK_BYTES;
       }
-      checkDataFits(headerOffset, regionStart, roundUpToBlock(regionBytes), `data of ${displayPath(path)}`);
-      entry.sizeBytes = pax.has('GNU.sparse.size') ? parsePaxSize(pax, where(headerOffset), 'GNU.sparse.size') : header.gnuRealSizeBytes;
-      entry.segments = checkSegments(slots, entry.sizeBytes, regionBytes, path, fail, headerOffset);
+      checkDataFits(entryOffset, regionStart, roundUpToBlock(regionBytes), `data of ${displayPath(path)}`);
+      entry.sizeBytes = pax.has('GNU.sparse.size') ? parsePaxSize(pax, where(entryOffset), 'GNU.sparse.size') : header.gnuRealSizeBytes;
+      entry.segments = checkSegments(slots, entry.sizeBytes, regionBytes, path, fail, entryOffset);
       entry.dataOffsetBytes = regionStart;
       entry.storedBytes = regionBytes;
     } else if (type === 'file' && isPaxSparse(pax)) {
-      checkDataFits(headerOffset, regionStart, roundUpToBlock(regionBytes), `data of ${displayPath(path)}`);
-      const sparse = await decodePaxSparse(source, pax, pending.pax, regionStart, regionBytes, where(headerOffset), fail, headerOffset);
+      checkDataFits(entryOffset, regionStart, roundUpToBlock(regionBytes), `data of ${displayPath(path)}`);
+      const sparse = await decodePaxSparse(source, pax, pending.pax, regionStart, regionBytes, where(entryOffset), fail, entryOffset);
       entry.sizeBytes = sparse.realSizeBytes;
-      entry.segments = checkSegments(sparse.segments, sparse.realSizeBytes, regionBytes - sparse.mapBytes, path, fail, headerOffset);
+      entry.segments = checkSegments(sparse.segments, sparse.realSizeBytes, regionBytes - sparse.mapBytes, path, fail, entryOffset);
       entry.dataOffsetBytes = regionStart + sparse.mapBytes;
       entry.storedBytes = regionBytes - sparse.mapBytes;
     } else {
-      checkDataFits(headerOffset, regionStart, roundUpToBlock(regionBytes), `data of ${displayPath(path)}`);
+      checkDataFits(entryOffset, regionStart, roundUpToBlock(regionBytes), `data of ${displayPath(path)}`);
       entry.dataOffsetBytes = regionStart;
       entry.storedBytes = type === 'file' ? regionBytes : 0;
       entry.sizeBytes = type === 'file' ? regionBytes : 0;
-      if (type !== 'file' && regionBytes > 0) warn(`${where(headerOffset)}: ${regionBytes} data bytes of ${type} ${displayPath(path)} ignored`);
+      if (type !== 'file' && regionBytes > 0) warn(`${where(entryOffset)}: ${regionBytes} data bytes of ${type} ${displayPath(path)} ignored`);
     }
 
     offset = regionStart + roundUpToBlock(regionBytes);
