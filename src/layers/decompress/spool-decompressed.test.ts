@@ -155,6 +155,24 @@ describe('spoolDecompressed', () => {
     await expectFormatError(spool(Buffer.concat([blob, skippableFrame(1, Buffer.alloc(10)).subarray(0, 12)])), /truncated zstd/);
   });
 
+  it('refuses output beyond maxDecompressedBytes (INPUT_LIMIT) for gzip and zstd', async () => {
+    const zeros = Buffer.alloc(4 * 1024 * 1024);
+    const blobs = [gzipSync(zeros), ...(hasZstd ? [zstdCli(zeros)] : [])];
+    for (const blob of blobs) {
+      const source = await sourceOf(blob);
+      try {
+        await spoolDecompressed(source, detectCompression(blob), { tmpDir: spoolDir, maxDecompressedBytes: 1024 * 1024 });
+        expect.unreachable();
+      } catch (error) {
+        expect((error as AmikitError).code, (error as AmikitError).message).toBe('INPUT_LIMIT');
+        expect((error as AmikitError).message).toBe('layer.blob: decompresses to more than 1048576 bytes');
+      } finally {
+        await source.close();
+      }
+    }
+    expect(await readdir(spoolDir)).toEqual([]);
+  });
+
   it('hashes an uncompressed source without copying it', async () => {
     const result = await spool(partB);
     expect(result.compressedSha256).toBe(sha256(partB));

@@ -34,6 +34,8 @@ export interface SpoolResult {
 export interface SpoolOptions {
   /** Where the (immediately unlinked) spool file is created. */
   tmpDir: string;
+  /** Refuse (INPUT_LIMIT) once the output grows beyond this: a guard against decompression bombs. */
+  maxDecompressedBytes?: number;
 }
 
 /**
@@ -63,7 +65,7 @@ export async function spoolDecompressed(source: ByteSource, kind: CompressionKin
     throw ioError('unlink spool file', spoolPath, error);
   }
 
-  const spool = new SpoolWriter(handle, options.tmpDir);
+  const spool = new SpoolWriter(handle, options.tmpDir, source.name, options.maxDecompressedBytes ?? Number.MAX_SAFE_INTEGER);
   try {
     if (kind === 'gzip') await gunzipInto(source, compressedHash, spool);
     else await unzstdInto(source, compressedHash, spool);
@@ -101,10 +103,17 @@ class SpoolWriter {
   constructor(
     private readonly handle: FileHandle,
     private readonly tmpDir: string,
+    private readonly sourceName: string,
+    private readonly maxBytes: number,
   ) {}
 
   /** `owned` says the caller will not reuse `chunk`, so it need not be copied. */
   async write(chunk: Buffer, owned = false): Promise<void> {
+    if (this.sizeBytes + this.pendingBytes + chunk.length > this.maxBytes) {
+      throw new AmikitError('INPUT_LIMIT', `${this.sourceName}: decompresses to more than ${this.maxBytes} bytes`, {
+        data: { file: this.sourceName, limitBytes: this.maxBytes },
+      });
+    }
     this.hash.update(chunk);
     this.pending.push(owned ? chunk : Buffer.from(chunk));
     this.pendingBytes += chunk.length;
@@ -133,22 +142,35 @@ class SpoolWriter {
 async function gunzipInto(source: ByteSource, compressedHash: ReturnType<typeof createHash>, spool: SpoolWriter): Promise<void> {
   const gunzip = createGunzip({ chunkSize: 256 * 1024 });
   let fedBytes = 0;
+  // The pipeline may report its own abort instead of the error that caused it; keep ours.
+  let ownError: unknown;
   const input = Readable.from(
     (async function* () {
-      for await (const { chunk } of readChunks(source)) {
-        compressedHash.update(chunk);
-        fedBytes += chunk.length;
-        // The chunk buffer is reused by the reader, and zlib may hold on to it: hand over a copy.
-        yield Buffer.from(chunk);
+      try {
+        for await (const { chunk } of readChunks(source)) {
+          compressedHash.update(chunk);
+          fedBytes += chunk.length;
+          // The chunk buffer is reused by the reader, and zlib may hold on to it: hand over a copy.
+          yield Buffer.from(chunk);
+        }
+      } catch (error) {
+        ownError ??= error;
+        throw error;
       }
     })(),
     { objectMode: false },
   );
   try {
     await pipeline(input, gunzip, async (output: AsyncIterable<Buffer>) => {
-      for await (const chunk of output) await spool.write(chunk, true);
+      try {
+        for await (const chunk of output) await spool.write(chunk, true);
+      } catch (error) {
+        if (error instanceof AmikitError) ownError ??= error;
+        throw error;
+      }
     });
   } catch (error) {
+    if (ownError !== undefined) throw ownError;
     if (error instanceof AmikitError) throw error;
     const errno = (error as NodeJS.ErrnoException).code;
     // zlib reports the bytes handed to the engine; the fault lies at or before that point.

@@ -52,12 +52,14 @@ const HEADER_ONLY_FLAGS = new Set(['1', '2', '3', '4', '5', '6']);
 /** Extension headers seen since the last member, waiting for the member they describe. */
 interface Pending {
   headerOffsetBytes: number | undefined;
+  /** Extension data held for the next member: capped like one header, so a run of them cannot grow memory. */
+  heldBytes: number;
   pax: PaxRecord[];
   longName: Buffer | undefined;
   longLink: Buffer | undefined;
 }
 
-const freshPending = (): Pending => ({ headerOffsetBytes: undefined, pax: [], longName: undefined, longLink: undefined });
+const freshPending = (): Pending => ({ headerOffsetBytes: undefined, heldBytes: 0, pax: [], longName: undefined, longLink: undefined });
 
 function roundUpToBlock(bytes: number): number {
   return Math.ceil(bytes / TAR_BLOCK_BYTES) * TAR_BLOCK_BYTES;
@@ -97,20 +99,32 @@ export async function* readTarEntries(source: ByteSource, options: ReadTarOption
     }
   };
 
+  const block = Buffer.alloc(TAR_BLOCK_BYTES);
+  const globalPax = new Map<string, Buffer>();
+  let globalBytes = 0;
+  let pending = freshPending();
+  let offset = 0;
+
   const readExtension = async (headerOffset: number, header: TarHeader, what: string): Promise<Buffer> => {
     if (header.sizeBytes > MAX_EXTENDED_HEADER_BYTES) {
       throw fail('INPUT_LIMIT', headerOffset, `${what} of ${header.sizeBytes} bytes exceeds the limit of ${MAX_EXTENDED_HEADER_BYTES}`);
     }
     checkDataFits(headerOffset, headerOffset + TAR_BLOCK_BYTES, roundUpToBlock(header.sizeBytes), what);
+    const held = header.typeflag === 'g' ? globalBytes : pending.heldBytes;
+    if (held + header.sizeBytes > MAX_EXTENDED_HEADER_BYTES) {
+      throw fail(
+        'INPUT_LIMIT',
+        headerOffset,
+        `${header.typeflag === 'g' ? 'global PAX headers' : 'extension headers of one member'} exceed ${MAX_EXTENDED_HEADER_BYTES} bytes in total`,
+      );
+    }
+    if (header.typeflag === 'g') globalBytes += header.sizeBytes;
+    else pending.heldBytes += header.sizeBytes;
     const data = Buffer.alloc(header.sizeBytes);
     await source.readInto(data, 0, header.sizeBytes, headerOffset + TAR_BLOCK_BYTES);
     return data;
   };
 
-  const block = Buffer.alloc(TAR_BLOCK_BYTES);
-  const globalPax = new Map<string, Buffer>();
-  let pending = freshPending();
-  let offset = 0;
 
   for (;;) {
     const hasPending = pending.headerOffsetBytes !== undefined;
