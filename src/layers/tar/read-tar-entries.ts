@@ -66,6 +66,37 @@ function roundUpToBlock(bytes: number): number {
 }
 
 /**
+ * Serves header reads from a window read ahead of them: in layers of many small files the next headers
+ * sit within a few KiB, so one read replaces several. Reads outside the window refill it there.
+ */
+class ReadAhead {
+  private readonly window: Buffer;
+  private windowStart = 0;
+  private windowLength = 0;
+
+  constructor(
+    private readonly source: ByteSource,
+    windowBytes: number,
+  ) {
+    this.window = Buffer.alloc(Math.min(windowBytes, Math.max(TAR_BLOCK_BYTES, source.sizeBytes)));
+  }
+
+  /** Reads exactly `lengthBytes` at `offsetBytes` (the caller has checked that they exist). */
+  async readInto(target: Buffer, lengthBytes: number, offsetBytes: number): Promise<void> {
+    if (lengthBytes > this.window.length) {
+      await this.source.readInto(target, 0, lengthBytes, offsetBytes);
+      return;
+    }
+    if (offsetBytes < this.windowStart || offsetBytes + lengthBytes > this.windowStart + this.windowLength) {
+      this.windowStart = offsetBytes;
+      this.windowLength = Math.min(this.window.length, this.source.sizeBytes - offsetBytes);
+      await this.source.readInto(this.window, 0, this.windowLength, offsetBytes);
+    }
+    this.window.copy(target, 0, offsetBytes - this.windowStart, offsetBytes - this.windowStart + lengthBytes);
+  }
+}
+
+/**
  * Yields the members of the tar in `source`, in archive order. Data is not read; each entry says where its
  * stored bytes are. Reading stops at the end-of-archive marker; anything after it is ignored.
  * @throws AmikitError INPUT_FORMAT (corrupt, truncated, unsupported) or INPUT_LIMIT (absurd sizes), with a
@@ -100,6 +131,7 @@ export async function* readTarEntries(source: ByteSource, options: ReadTarOption
   };
 
   const block = Buffer.alloc(TAR_BLOCK_BYTES);
+  const reader = new ReadAhead(source, 64 * 1024);
   const globalPax = new Map<string, Buffer>();
   let globalBytes = 0;
   let pending = freshPending();
@@ -121,7 +153,7 @@ export async function* readTarEntries(source: ByteSource, options: ReadTarOption
     if (header.typeflag === 'g') globalBytes += header.sizeBytes;
     else pending.heldBytes += header.sizeBytes;
     const data = Buffer.alloc(header.sizeBytes);
-    await source.readInto(data, 0, header.sizeBytes, headerOffset + TAR_BLOCK_BYTES);
+    await reader.readInto(data, header.sizeBytes, headerOffset + TAR_BLOCK_BYTES);
     return data;
   };
 
@@ -136,7 +168,7 @@ export async function* readTarEntries(source: ByteSource, options: ReadTarOption
     if (sizeBytes - offset < TAR_BLOCK_BYTES) {
       throw fail('INPUT_FORMAT', offset, `truncated header (${sizeBytes - offset} of ${TAR_BLOCK_BYTES} bytes)`);
     }
-    await source.readInto(block, 0, TAR_BLOCK_BYTES, offset);
+    await reader.readInto(block, TAR_BLOCK_BYTES, offset);
 
     if (isZeroBlock(block)) {
       if (hasPending) throw fail('INPUT_FORMAT', pending.headerOffsetBytes!, 'extended header is followed by the end of the archive');
@@ -145,7 +177,7 @@ export async function* readTarEntries(source: ByteSource, options: ReadTarOption
         warn(`${where(offset)}: archive ends with a single zero block`);
         return;
       }
-      await source.readInto(block, 0, TAR_BLOCK_BYTES, next);
+      await reader.readInto(block, TAR_BLOCK_BYTES, next);
       // Like GNU tar, a lone zero block ends the archive; what follows it is reported, not read.
       if (!isZeroBlock(block)) warn(`${where(offset)}: lone zero block; the rest of the archive is ignored`);
       return;
@@ -248,7 +280,7 @@ export async function* readTarEntries(source: ByteSource, options: ReadTarOption
         if (sizeBytes - regionStart < TAR_BLOCK_BYTES) {
           throw fail('INPUT_FORMAT', entryOffset, `truncated sparse extension header at offset ${regionStart}`);
         }
-        await source.readInto(block, 0, TAR_BLOCK_BYTES, regionStart);
+        await reader.readInto(block, TAR_BLOCK_BYTES, regionStart);
         try {
           slots.push(...parseGnuSparseSlots(block, 0, GNU_EXTENSION_SLOTS, where(regionStart)));
         } catch (error) {
