@@ -101,6 +101,14 @@ describe('DirectoryLayer', () => {
     expect(splitDeviceNumber(rdev)).toEqual({ major: 259, minor: 65541 });
   });
 
+  it('accepts a symlink to the directory as the layer path', async () => {
+    await mkdir(join(dir, 'real'));
+    await writeFile(join(dir, 'real/f'), 'x');
+    await symlink('real', join(dir, 'alias'));
+    const entries = await collect(await DirectoryLayer.open(join(dir, 'alias')));
+    expect(entries.map((e) => e.path)).toEqual(['f']);
+  });
+
   it('refuses a missing path and a file', async () => {
     await expect(DirectoryLayer.open(join(dir, 'missing'))).rejects.toMatchObject({ code: 'INPUT_NOT_FOUND' });
     await writeFile(join(dir, 'f'), 'x');

@@ -1,7 +1,7 @@
 // A host directory as a layer: an lstat walk in byte order of names, hard links grouped by (dev, ino),
 // nanosecond times, devices, FIFOs and sockets; file bytes are referenced through lazily opened sources.
 // Its contents become the image's; the directory's own attributes do not (the image root keeps its own).
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstat, readdir, readlink, stat } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
 import { AmikitError, ioError } from '../shared/errors.js';
 import { makeMeta, type Timespec } from '../tree/node.js';
@@ -36,7 +36,8 @@ export class DirectoryLayer implements Layer {
     const name = hostPathText(rootPath);
     let stats: BigIntStats;
     try {
-      stats = await lstat(rootPath, { bigint: true });
+      // The path the user named may itself be a symlink to the directory; only entries inside are lstat'ed.
+      stats = await stat(rootPath, { bigint: true });
     } catch (error) {
       throw ioError('open layer', name, error);
     }
