@@ -1,6 +1,6 @@
 // Layer inputs opened by content: plain/gzip/zstd tars, directories, OCI layouts (dir and tar, multi-platform,
 // nested), docker save archives (legacy and OCI-shaped), and the digest checks that guard them.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -109,6 +109,27 @@ describe('openLayers: single layers, detected from content', () => {
     const gzJunk = join(dir, 'junk.gz');
     await writeFile(gzJunk, compressLayer(Buffer.from('hello, not a tar'), 'gzip'));
     expect((await openError([gzJunk])).code).toBe('INPUT_FORMAT');
+  });
+});
+
+describe('openLayers: resources', () => {
+  it('closes what it opened when a later input fails, and everything on close()', async (ctx) => {
+    const fdCount = async (): Promise<number> => (await readdir('/proc/self/fd').catch(() => [])).length;
+    if ((await fdCount()) === 0) return ctx.skip('needs /proc/self/fd to count open files');
+    const base = join(dir, 'base.tar');
+    await writeFile(base, buildLayerTar(BASE));
+    const zst = join(dir, 'top.zst');
+    await writeFile(zst, compressLayer(buildLayerTar(TOP), 'zstd'));
+    const layout = join(dir, 'layout');
+    await writeArchiveDir(layout, buildOciLayout([image('amd64', ['gzip', 'none'])]));
+    const before = await fdCount();
+    expect((await openError([base, zst, layout, join(dir, 'missing')])).code).toBe('INPUT_NOT_FOUND');
+    expect(await fdCount()).toBe(before);
+    const opened = await openLayers([base, zst, layout], { tmpDir: dir });
+    expect(opened.layers).toHaveLength(4);
+    await mergeLayers(opened.layers);
+    await opened.close();
+    expect(await fdCount()).toBe(before);
   });
 });
 
