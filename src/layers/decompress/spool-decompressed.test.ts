@@ -113,10 +113,10 @@ describe('spoolDecompressed', () => {
     await expectFormatError(spool(blob.subarray(0, blob.length - 100)), /^layer\.blob: truncated gzip data \(input ends at offset \d+\)$/);
     const corrupt = Buffer.from(blob);
     corrupt[corrupt.length - 6]! ^= 0xff; // inside the CRC-32 trailer
-    await expectFormatError(spool(corrupt), /^layer\.blob: corrupt gzip data near offset \d+: /);
+    await expectFormatError(spool(corrupt), /^layer\.blob: corrupt gzip data at or before offset \d+: /);
     const corruptBody = Buffer.from(blob);
     corruptBody[1000]! ^= 0x55;
-    await expectFormatError(spool(corruptBody), /^layer\.blob: corrupt gzip data near offset \d+: /);
+    await expectFormatError(spool(corruptBody), /^layer\.blob: corrupt gzip data at or before offset \d+: /);
     expect(await readdir(spoolDir)).toEqual([]);
   });
 

@@ -20,6 +20,7 @@ const zstdBinding = createRequire(import.meta.url)('zstd-napi/binding') as ZstdB
 
 const READ_CHUNK_BYTES = 1024 * 1024;
 const OUTPUT_CHUNK_BYTES = 1024 * 1024;
+const GZIP_FEED_BYTES = 64 * 1024;
 
 export interface SpoolResult {
   /** The decompressed bytes (for 'none', the input source itself). Close it when done. */
@@ -149,9 +150,13 @@ async function gunzipInto(source: ByteSource, compressedHash: ReturnType<typeof 
       try {
         for await (const { chunk } of readChunks(source)) {
           compressedHash.update(chunk);
-          fedBytes += chunk.length;
-          // The chunk buffer is reused by the reader, and zlib may hold on to it: hand over a copy.
-          yield Buffer.from(chunk);
+          // Fed in 64 KiB pieces so an error can be placed within 64 KiB. The reader reuses its buffer
+          // and zlib may hold on to what it is given: hand over copies.
+          for (let at = 0; at < chunk.length; at += GZIP_FEED_BYTES) {
+            const piece = Buffer.from(chunk.subarray(at, at + GZIP_FEED_BYTES));
+            fedBytes += piece.length;
+            yield piece;
+          }
         }
       } catch (error) {
         ownError ??= error;
@@ -173,8 +178,8 @@ async function gunzipInto(source: ByteSource, compressedHash: ReturnType<typeof 
     if (ownError !== undefined) throw ownError;
     if (error instanceof AmikitError) throw error;
     const errno = (error as NodeJS.ErrnoException).code;
-    // zlib reports the bytes handed to the engine; the fault lies at or before that point.
-    const offsetBytes = Math.min(gunzip.bytesWritten, fedBytes);
+    // The fault lies in the last piece handed to zlib, so at or before the end of what was fed.
+    const offsetBytes = fedBytes;
     if (errno === 'Z_BUF_ERROR') {
       throw new AmikitError('INPUT_FORMAT', `${source.name}: truncated gzip data (input ends at offset ${source.sizeBytes})`, {
         data: { file: source.name, offsetBytes: source.sizeBytes },
@@ -183,7 +188,7 @@ async function gunzipInto(source: ByteSource, compressedHash: ReturnType<typeof 
     }
     throw new AmikitError(
       'INPUT_FORMAT',
-      `${source.name}: corrupt gzip data near offset ${offsetBytes}: ${(error as Error).message}`,
+      `${source.name}: corrupt gzip data at or before offset ${offsetBytes}: ${(error as Error).message}`,
       { data: { file: source.name, offsetBytes }, cause: error },
     );
   }
