@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { AmikitError } from '../shared/errors.js';
 import type { FileTree } from '../tree/file-tree.js';
+import type { ByteSource } from '../tree/byte-source.js';
 import type { FileNode } from '../tree/node.js';
 import { buildInode, buildReservedInode } from './build-inode.js';
 import { CoalescingWriter } from './coalescing-writer.js';
@@ -90,45 +91,134 @@ export async function writeExt4(tree: FileTree, target: Ext4Target, options: Ext
   };
 }
 
-/** Streams every file's stored bytes to its extents, in the planned reading order. */
+/** Reads of neighbouring small files are merged into one read of at most this many bytes. */
+const READ_SPAN_BYTES = 8 * 1024 * 1024;
+/** …when the bytes between them (tar headers, skipped members) are at most this many. */
+const READ_GAP_BYTES = 64 * 1024;
+
+type Fill = (target: Buffer, targetOffset: number, lengthBytes: number, storedPos: number) => Promise<void> | void;
+
+/**
+ * Streams every file's stored bytes to its extents, in the planned reading order. Runs of small files
+ * that sit close together in one source (a tar's members) are fetched with one read into a span buffer,
+ * the next span prefetched while the current one is copied out; big files are read straight into the
+ * write buffers. Memory: two span buffers plus the writer's two buffers, whatever the data size.
+ */
 async function writeFileData(plan: Ext4Plan, writer: CoalescingWriter, report: (doneBytes: number) => void): Promise<void> {
   let doneBytes = 0;
   let lastReport = 0;
-  for (const p of plan.dataFiles) {
-    const file = p.node as FileNode;
-    const segments = file.segments ?? [{ offsetBytes: 0, lengthBytes: file.sizeBytes }];
-    let extentIndex = 0;
-    let storedPos = 0;
-    for (const segment of segments) {
-      let logicalByte = segment.offsetBytes;
-      let remaining = segment.lengthBytes;
-      while (remaining > 0) {
-        const logicalBlock = Math.floor(logicalByte / BLOCK_SIZE_BYTES);
-        while (p.extents[extentIndex]!.logicalBlock + p.extents[extentIndex]!.blockCount <= logicalBlock) extentIndex++;
-        const extent = p.extents[extentIndex]!;
-        assert.ok(extent.logicalBlock <= logicalBlock, 'data outside the planned extents');
-        const physicalByte = (extent.physicalBlock + logicalBlock - extent.logicalBlock) * BLOCK_SIZE_BYTES + (logicalByte % BLOCK_SIZE_BYTES);
-        const inExtent = (extent.logicalBlock + extent.blockCount) * BLOCK_SIZE_BYTES - logicalByte;
-        const slot = await writer.reserve(physicalByte, Math.min(remaining, inExtent));
-        const content = file.content;
-        if (content.kind === 'bytes') {
-          content.bytes.copy(slot.buffer, slot.offset, storedPos, storedPos + slot.length);
-        } else {
-          await content.source.readInto(slot.buffer, slot.offset, slot.length, content.offsetBytes + storedPos);
-        }
-        writer.commit(slot.length);
-        logicalByte += slot.length;
-        storedPos += slot.length;
-        remaining -= slot.length;
-        doneBytes += slot.length;
-        if (doneBytes - lastReport >= 64 * 1024 * 1024) {
-          lastReport = doneBytes;
-          report(doneBytes);
-        }
-      }
+  const progress = (n: number): void => {
+    doneBytes += n;
+    if (doneBytes - lastReport >= 64 * 1024 * 1024) {
+      lastReport = doneBytes;
+      report(doneBytes);
+    }
+  };
+  const groups = groupReads(plan.dataFiles);
+  const spans = [Buffer.allocUnsafe(READ_SPAN_BYTES), Buffer.allocUnsafe(READ_SPAN_BYTES)];
+  let spanIndex = 0;
+  const startRead = (group: InodePlan[], buffer: Buffer): Promise<void> => {
+    const first = sourceContent(group[0]!);
+    const last = sourceContent(group[group.length - 1]!);
+    return first.source.readInto(buffer, 0, last.offsetBytes + last.storedBytes - first.offsetBytes, first.offsetBytes);
+  };
+  let prefetch: Promise<void> | undefined;
+  for (let g = 0; g < groups.length; g++) {
+    const group = groups[g]!;
+    if (group.length === 1 && !isSpanGroup(group)) {
+      const p = group[0]!;
+      const content = (p.node as FileNode).content;
+      await emitFile(writer, p, (target, targetOffset, length, storedPos) =>
+        content.kind === 'bytes'
+          ? void content.bytes.copy(target, targetOffset, storedPos, storedPos + length)
+          : content.source.readInto(target, targetOffset, length, content.offsetBytes + storedPos),
+      progress);
+      continue;
+    }
+    const buffer = spans[spanIndex]!;
+    await (prefetch ?? startRead(group, buffer));
+    prefetch = undefined;
+    spanIndex ^= 1;
+    const next = groups[g + 1];
+    if (next && isSpanGroup(next)) prefetch = startRead(next, spans[spanIndex]!);
+    const base = sourceContent(group[0]!).offsetBytes;
+    for (const p of group) {
+      const at = sourceContent(p).offsetBytes - base;
+      await emitFile(writer, p, (target, targetOffset, length, storedPos) => void buffer.copy(target, targetOffset, at + storedPos, at + storedPos + length), progress);
     }
   }
   report(doneBytes);
+}
+
+function sourceContent(p: InodePlan): { source: ByteSource; offsetBytes: number; storedBytes: number } {
+  const content = (p.node as FileNode).content;
+  assert.ok(content.kind === 'source');
+  return content;
+}
+
+function isSpanGroup(group: InodePlan[]): boolean {
+  const content = (group[0]!.node as FileNode).content;
+  return content.kind === 'source' && content.storedBytes <= READ_SPAN_BYTES;
+}
+
+/** Consecutive source files close together in the same source, within one span; others alone. */
+function groupReads(files: readonly InodePlan[]): InodePlan[][] {
+  const groups: InodePlan[][] = [];
+  let current: InodePlan[] = [];
+  for (const p of files) {
+    const content = (p.node as FileNode).content;
+    const fitsSpan = content.kind === 'source' && content.storedBytes <= READ_SPAN_BYTES;
+    const prev = current[current.length - 1];
+    if (fitsSpan && prev) {
+      const a = sourceContent(current[0]!);
+      const b = sourceContent(prev);
+      const c = content;
+      if (
+        c.source === a.source &&
+        c.offsetBytes >= b.offsetBytes + b.storedBytes &&
+        c.offsetBytes - (b.offsetBytes + b.storedBytes) <= READ_GAP_BYTES &&
+        c.offsetBytes + c.storedBytes - a.offsetBytes <= READ_SPAN_BYTES
+      ) {
+        current.push(p);
+        continue;
+      }
+    }
+    if (current.length > 0) groups.push(current);
+    current = [p];
+    if (!fitsSpan) {
+      groups.push(current);
+      current = [];
+    }
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}
+
+/** Places one file's stored bytes, segment by segment, at the physical bytes of its extents. */
+async function emitFile(writer: CoalescingWriter, p: InodePlan, fill: Fill, progress: (n: number) => void): Promise<void> {
+  const file = p.node as FileNode;
+  const segments = file.segments ?? [{ offsetBytes: 0, lengthBytes: file.sizeBytes }];
+  let extentIndex = 0;
+  let storedPos = 0;
+  for (const segment of segments) {
+    let logicalByte = segment.offsetBytes;
+    let remaining = segment.lengthBytes;
+    while (remaining > 0) {
+      const logicalBlock = Math.floor(logicalByte / BLOCK_SIZE_BYTES);
+      while (p.extents[extentIndex]!.logicalBlock + p.extents[extentIndex]!.blockCount <= logicalBlock) extentIndex++;
+      const extent = p.extents[extentIndex]!;
+      assert.ok(extent.logicalBlock <= logicalBlock, 'data outside the planned extents');
+      const physicalByte = (extent.physicalBlock + logicalBlock - extent.logicalBlock) * BLOCK_SIZE_BYTES + (logicalByte % BLOCK_SIZE_BYTES);
+      const inExtent = (extent.logicalBlock + extent.blockCount) * BLOCK_SIZE_BYTES - logicalByte;
+      const slot = await writer.reserve(physicalByte, Math.min(remaining, inExtent));
+      await fill(slot.buffer, slot.offset, slot.length, storedPos);
+      writer.commit(slot.length);
+      logicalByte += slot.length;
+      storedPos += slot.length;
+      remaining -= slot.length;
+      progress(slot.length);
+    }
+  }
 }
 
 /** Writes `bytes` (whole blocks) over the physical blocks of `extents`, in logical order. */
