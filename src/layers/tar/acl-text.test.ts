@@ -53,3 +53,13 @@ describe('aclTextToXattr', () => {
     expect(() => parseAclText('mask:x:r', where)).toThrow(/expected tag::perms/);
   });
 });
+
+describe('aclXattrToText', () => {
+  it('renders numeric-id text that parses back to the same xattr bytes', async () => {
+    const { aclXattrToText, aclTextToXattr } = await import('./acl-text.js');
+    const text = 'user::rwx\nuser:1000:r-x\ngroup::r-x\ngroup:4:r--\nmask::r-x\nother::---\n';
+    const value = aclTextToXattr(text, 'test')!;
+    expect(aclXattrToText(value)).toBe(text);
+    expect(aclXattrToText(Buffer.from([1, 0, 0, 0]))).toBeUndefined();
+  });
+});

@@ -103,3 +103,33 @@ export function aclTextToXattr(text: string, where: string): Buffer | undefined 
   const entries = parseAclText(text, where);
   return entries.length === 0 ? undefined : encodeAclXattr(entries);
 }
+
+const TAG_WORD: Record<number, string> = {
+  [ACL_TAG.USER_OBJ]: 'user',
+  [ACL_TAG.USER]: 'user',
+  [ACL_TAG.GROUP_OBJ]: 'group',
+  [ACL_TAG.GROUP]: 'group',
+  [ACL_TAG.MASK]: 'mask',
+  [ACL_TAG.OTHER]: 'other',
+};
+
+/**
+ * Renders a Linux ACL xattr value (version 2) in the text form GNU tar's `--acls` reads back
+ * (`SCHILY.acl.access`), with numeric ids: a name would be resolved against the extracting host's
+ * passwd, not the image's. Returns undefined for a value that is not a well-formed ACL.
+ */
+export function aclXattrToText(value: Buffer): string | undefined {
+  if (value.length < 4 || (value.length - 4) % 8 !== 0 || value.readUInt32LE(0) !== ACL_XATTR_VERSION) return undefined;
+  const lines: string[] = [];
+  for (let offset = 4; offset < value.length; offset += 8) {
+    const tag = value.readUInt16LE(offset);
+    const perm = value.readUInt16LE(offset + 2);
+    const id = value.readUInt32LE(offset + 4);
+    const word = TAG_WORD[tag];
+    if (word === undefined || perm > 7) return undefined;
+    const qualifier = tag === ACL_TAG.USER || tag === ACL_TAG.GROUP ? String(id) : '';
+    const perms = `${perm & 4 ? 'r' : '-'}${perm & 2 ? 'w' : '-'}${perm & 1 ? 'x' : '-'}`;
+    lines.push(`${word}:${qualifier}:${perms}`);
+  }
+  return lines.join('\n') + '\n';
+}

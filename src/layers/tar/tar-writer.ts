@@ -4,6 +4,7 @@
 import type { DataSegment, Timespec } from '../../tree/node.js';
 import { AmikitError } from '../../shared/errors.js';
 import { displayPath, nameToBytes } from '../../tree/paths.js';
+import { aclXattrToText } from './acl-text.js';
 import { encodePaxRecord, formatPaxTime } from './pax.js';
 import { encodeTarHeader, octalFieldMax, splitUstarPath, TAR_BLOCK_BYTES } from './tar-header.js';
 import type { TarEntryType } from './tar-entry.js';
@@ -34,6 +35,10 @@ export interface TarWriterEntry {
 }
 
 const BATCH_BYTES = 1024 * 1024;
+const ACL_TEXT_RECORDS: readonly (readonly [string, string])[] = [
+  ['system.posix_acl_access', 'SCHILY.acl.access'],
+  ['system.posix_acl_default', 'SCHILY.acl.default'],
+];
 const USTAR_NAME_BYTES = 100;
 const MAX_OCTAL_8 = octalFieldMax(8); // mode, uid, gid, devmajor, devminor
 const MAX_OCTAL_12 = octalFieldMax(12); // size, mtime
@@ -162,6 +167,13 @@ export function encodeEntryHeaders(entry: TarWriterEntry): EncodedHeaders {
   // Sorted by name (byte order) so the output does not depend on insertion order.
   for (const name of [...(entry.xattrs?.keys() ?? [])].sort()) {
     records.push(encodePaxRecord(`SCHILY.xattr.${name}`, entry.xattrs!.get(name)!));
+  }
+  // GNU tar restores ACLs only from its text records, never from the xattr ones: write both, so GNU
+  // tar --acls restores them and amikit reads the byte-exact xattr form back.
+  for (const [xattr, record] of ACL_TEXT_RECORDS) {
+    const value = entry.xattrs?.get(xattr);
+    const text = value ? aclXattrToText(value) : undefined;
+    if (text !== undefined) records.push(encodePaxRecord(record, Buffer.from(text, 'latin1')));
   }
 
   const mtimeField = Math.min(Math.max(sec, 0), MAX_OCTAL_12);
