@@ -452,6 +452,15 @@ function layout(prepared: Prepared, maxBlockCount: number, id: Identity): Ext4Pl
     fsSeed: id.fsSeed,
     label: id.label,
     timestampSec: id.timestampSec,
+    // No resize_inode (and s_reserved_gdt_blocks 0). Growing still works both ways:
+    // - online, the kernel's ext4_resize_fs (fs/ext4/resize.c) converts a filesystem that has neither
+    //   resize_inode nor meta_bg to meta_bg (ext4_convert_meta_bg, kernel ≥ 3.7, advertised as
+    //   /sys/fs/ext4/features/meta_bg_resize) when new groups need more descriptor blocks, and needs no
+    //   conversion at all while the last GDT block has room (64 groups = 8 GiB per block with 64bit);
+    // - offline, resize2fs relocates the flex_bg bitmaps/tables in the way of new GDT blocks — the test
+    //   "grows offline" takes a 3 GiB image to 12 GiB (GDT 2 → 6 blocks) and e2fsck -fn stays clean.
+    // A resize inode would be an indirect-block map of reserved GDT blocks in every backup group that
+    // e2fsck checks block by block; nothing it buys is worth that surface for a build-once image.
     featureCompat: COMPAT_HAS_JOURNAL | COMPAT_EXT_ATTR | COMPAT_DIR_INDEX,
     featureIncompat: INCOMPAT_FILETYPE | INCOMPAT_EXTENTS | INCOMPAT_FLEX_BG | (id.checksums ? INCOMPAT_64BIT : 0),
     featureRoCompat:
