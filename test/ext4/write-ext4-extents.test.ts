@@ -130,4 +130,15 @@ describe.skipIf(toolSkipReason('e2fsck', 'debugfs'))('extent trees and big files
     const listing = await debugfs(path, 'ls -p /big');
     expect(listing.split('\n').filter((line) => line.includes('entry-')).length).toBe(100_000);
   });
+
+  it('stores link count 1 (dir_nlink) for a directory with 65 000 subdirectories', async () => {
+    const wide = { kind: 'dir' as const, meta: meta({ mode: 0o755 }), children: new Map() };
+    for (let i = 0; i < 65_000; i++) wide.children.set(`d${i}`, { kind: 'dir', meta: meta({ mode: 0o755 }), children: new Map() });
+    const tree = treeOf({ '/wide': wide, '/narrow/only': { kind: 'dir', meta: meta(), children: new Map() } });
+    const { path } = await buildImage(tree);
+    const check = await e2fsck(path, 'check');
+    expect(check.clean, check.output).toBe(true);
+    expect(await debugfs(path, 'stat /wide')).toMatch(/Links: 1\b/);
+    expect(await debugfs(path, 'stat /narrow')).toMatch(/Links: 3\b/);
+  });
 });
