@@ -37,7 +37,7 @@ import {
 } from './format/constants.js';
 import { dirBlockCount, type DirBlocksOptions, type DirEntryInput } from './format/dir-blocks.js';
 import type { Extent } from './format/extent.js';
-import { layoutXattrs } from './xattr-bridge.js';
+import { layoutXattrs } from './format/xattr.js';
 import { computeGeometry, hasSuperblockBackup, type Geometry } from './geometry.js';
 import { numberInodes, type DirEntryRef } from './number-inodes.js';
 

@@ -39,7 +39,7 @@ import { encodeGroupDescriptor } from './format/group-descriptor.js';
 import { inodeChecksumSeed } from './format/inode.js';
 import { encodeJournalSuperblock } from './format/journal-superblock.js';
 import { encodeSuperblock, hi32, lo32 } from './format/superblock.js';
-import { sealXattrBlock } from './xattr-bridge.js';
+import { sealXattrBlock } from './format/xattr.js';
 import { dirBlocksOptions, dirEntryInputs, planExt4, type Ext4Plan, type InodePlan } from './plan-ext4.js';
 import { WrittenMap } from './written-map.js';
 
