@@ -15,7 +15,7 @@ import {
   BLOCK_SIZE_BYTES,
   BLOCKS_PER_GROUP,
   EXT3_JNL_BACKUP_BLOCKS,
-  EXT4_BG_INODE_ZEROED,
+  EXT4_BG_INODE_UNINIT,
   EXT4_CRC32C_CHKSUM,
   EXT4_DEFM_ACL,
   EXT4_DEFM_XATTR_USER,
@@ -47,8 +47,8 @@ export { planExt4 };
 
 /**
  * Builds the filesystem for `tree` into target.handle at target.offsetBytes. The region must read as
- * zeros before the call (a freshly truncated, sparse file): blocks whose content is all zero — unused
- * inode-table slots, the journal body — are declared in the written map instead of being written.
+ * zeros before the call (a freshly truncated, sparse file): zero blocks whose zeros matter (unused
+ * inode-table slots of the compat profile) are declared in the written map instead of being written.
  * @throws AmikitError NO_SPACE before writing anything when the tree does not fit options.sizeBytes.
  */
 export async function writeExt4(tree: FileTree, target: Ext4Target, options: Ext4Options): Promise<Ext4Result> {
@@ -278,7 +278,7 @@ async function writeMetadataBlocks(plan: Ext4Plan, writer: CoalescingWriter): Pr
 
 /**
  * Inode tables group by group (one group's table in memory at a time). Only blocks holding used inodes
- * are written; the whole table is declared meaningful, since its zeros are what "unused inode" means.
+ * are written (inodes are numbered densely, so they are each group's first blocks).
  */
 async function writeInodeTables(
   plan: Ext4Plan,
@@ -290,11 +290,16 @@ async function writeInodeTables(
   const byIno = new Map(plan.inodes.map((p) => [p.ino, p]));
   const inodesPerBlock = BLOCK_SIZE_BYTES / INODE_SIZE_BYTES;
   for (const group of plan.groups) {
-    map.add(group.inodeTableBlock, inodeTableBlockCount, true);
     const firstIno = group.group * inodesPerGroup + 1;
     const usedInGroup = Math.min(inodesPerGroup, Math.max(0, plan.lastIno - firstIno + 1));
+    const usedBlocks = Math.ceil(usedInGroup / inodesPerBlock);
+    // With group checksums the kernel and e2fsck never read past bg_itable_unused, and the kernel's
+    // lazyinit thread zeroes the rest after the first mount (ITABLE_ZEROED is left clear, as mke2fs's
+    // lazy_itable_init does): only the blocks holding used inodes must arrive. Without checksums
+    // (compat) every slot is read, so the whole table's zeros matter.
+    map.add(group.inodeTableBlock, plan.checksums ? usedBlocks : inodeTableBlockCount, true);
     if (usedInGroup === 0) continue;
-    const table = Buffer.alloc(Math.ceil(usedInGroup / inodesPerBlock) * BLOCK_SIZE_BYTES);
+    const table = Buffer.alloc(usedBlocks * BLOCK_SIZE_BYTES);
     for (let i = 0; i < usedInGroup; i++) {
       const ino = firstIno + i;
       const p = byIno.get(ino);
@@ -352,11 +357,11 @@ async function writeGroupMetadata(plan: Ext4Plan, writer: CoalescingWriter): Pro
         freeBlockCount: freeBlocks,
         freeInodeCount: g.inodesPerGroup - usedInodes,
         usedDirCount: usedDirs[group.group]!,
-        // The inode table reads as zeros (the target starts zeroed), so the kernel need not zero it.
-        flags: plan.checksums ? EXT4_BG_INODE_ZEROED : 0,
+        // Groups without a used inode are INODE_UNINIT; their tables need never be read.
+        flags: plan.checksums && usedInodes === 0 ? EXT4_BG_INODE_UNINIT : 0,
         blockBitmapCsum: fsSeed === undefined ? 0 : bitmapChecksum(blockBitmap, BLOCKS_PER_GROUP / 8, fsSeed),
         inodeBitmapCsum: fsSeed === undefined ? 0 : bitmapChecksum(inodeBitmap, g.inodesPerGroup / 8, fsSeed),
-        itableUnusedCount: 0,
+        itableUnusedCount: plan.checksums ? g.inodesPerGroup - usedInodes : 0,
       },
       gdt,
       group.group * g.descSizeBytes,
