@@ -22,4 +22,19 @@ describe.skipIf(toolSkipReason('e2fsck', 'debugfs'))('every node type', () => {
       expect(result.features.includes('metadata_csum')).toBe(!compat);
     });
   }
+
+  it('reports progress: data then metadata, each ending at its total', async () => {
+    const events: { phase: string; doneBytes: number; totalBytes: number }[] = [];
+    await buildImage(allKindsTree(), { onProgress: (event) => events.push(event) });
+    const phases = [...new Set(events.map((e) => e.phase))];
+    expect(phases).toEqual(['data', 'metadata']);
+    const lastData = events.filter((e) => e.phase === 'data').at(-1)!;
+    expect(lastData.doneBytes).toBe(lastData.totalBytes);
+    expect(lastData.totalBytes).toBeGreaterThan(128 * 1024 * 1024);
+    const lastMeta = events.at(-1)!;
+    expect(lastMeta.doneBytes).toBe(lastMeta.totalBytes);
+    for (let i = 1; i < events.length; i++) {
+      if (events[i]!.phase === events[i - 1]!.phase) expect(events[i]!.doneBytes).toBeGreaterThanOrEqual(events[i - 1]!.doneBytes);
+    }
+  });
 });

@@ -78,6 +78,8 @@ describe.skipIf(toolSkipReason('e2fsck', 'debugfs', 'dumpe2fs'))('ext4 writer ag
         const check = await e2fsck(path, 'check');
         expect(check.clean).toBe(false);
         expect(check.exitCode).not.toBe(0);
+        const preen = await e2fsck(path, 'preen');
+        expect(preen.clean).toBe(false);
       });
     }
   }
