@@ -32,36 +32,31 @@ export class CoalescingWriter {
   /**
    * Returns space to fill at filesystem byte `posBytes` (at most `maxBytes`, possibly less); call
    * commit() with the number of bytes filled. A position behind the window starts a new pwrite (the
-   * caller never writes a block twice). Bytes skipped inside a block
-   * become zeros; skipping to a later block starts a new pwrite, so nothing outside the requested
-   * blocks is ever written.
+   * caller never writes a block twice). Bytes skipped inside a block become zeros; skipping past the
+   * next block starts a new pwrite, so nothing outside the requested blocks is ever written.
    */
   async reserve(posBytes: number, maxBytes: number): Promise<{ buffer: Buffer; offset: number; length: number }> {
-    const buffer = this.buffers[this.current]!;
-    let end = this.windowStart + this.fill;
     if (this.windowStart >= 0) {
-      const endBlock = Math.floor((end - 1) / BLOCK_SIZE_BYTES);
-      const alignedEnd = Math.ceil(end / BLOCK_SIZE_BYTES) * BLOCK_SIZE_BYTES;
-      const posBlockStart = Math.floor(posBytes / BLOCK_SIZE_BYTES) * BLOCK_SIZE_BYTES;
-      const continues =
-        posBytes >= end &&
-        posBytes - this.windowStart < buffer.length &&
-        (this.fill % BLOCK_SIZE_BYTES !== 0 && Math.floor(posBytes / BLOCK_SIZE_BYTES) === endBlock ? true : posBlockStart === alignedEnd);
-      if (continues) {
-        buffer.fill(0, this.fill, posBytes - this.windowStart);
+      const end = this.windowStart + this.fill;
+      const posBlock = Math.floor(posBytes / BLOCK_SIZE_BYTES);
+      // Continue the window when pos lies in the block being filled or in the block right after it,
+      // and still inside the buffer.
+      const sameBlock = this.fill % BLOCK_SIZE_BYTES !== 0 && posBlock === Math.floor((end - 1) / BLOCK_SIZE_BYTES);
+      const nextBlock = posBlock * BLOCK_SIZE_BYTES === Math.ceil(end / BLOCK_SIZE_BYTES) * BLOCK_SIZE_BYTES;
+      const inBuffer = posBytes - this.windowStart < this.buffers[this.current]!.length;
+      if (posBytes >= end && inBuffer && (sameBlock || nextBlock)) {
+        this.buffers[this.current]!.fill(0, this.fill, posBytes - this.windowStart);
         this.fill = posBytes - this.windowStart;
       } else {
         await this.flush();
       }
     }
+    const target = this.buffers[this.current]!;
     if (this.windowStart < 0) {
-      const target = this.buffers[this.current]!;
       this.windowStart = Math.floor(posBytes / BLOCK_SIZE_BYTES) * BLOCK_SIZE_BYTES;
       this.fill = posBytes - this.windowStart;
       target.fill(0, 0, this.fill);
-      end = posBytes;
     }
-    const target = this.buffers[this.current]!;
     const length = Math.min(maxBytes, target.length - this.fill);
     assert.ok(length > 0);
     return { buffer: target, offset: this.fill, length };
