@@ -46,6 +46,7 @@ export function allKindsTree(): FileTree {
       ctime: { sec: 15_000_000_000, nsec: 7 },
     }),
     '/deep/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/file': bytesFile(Buffer.from('deep')),
+    [`/deeper/${Array.from({ length: 120 }, (_, i) => `l${i}`).join('/')}/leaf`]: bytesFile(Buffer.from('leaf')),
   };
   return treeOf(entries, meta({ mode: 0o755, uid: 0, gid: 0, mtime: { sec: 1_600_000_000, nsec: 1 } }));
 }
