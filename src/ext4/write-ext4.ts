@@ -29,6 +29,7 @@ import {
   EXT4_STATE_CLEAN,
   EXT4_SUPER_MAGIC,
   EXTRA_ISIZE_BYTES,
+  GROUPS_PER_FLEX,
   INODE_SIZE_BYTES,
   LOG_BLOCK_SIZE,
   LOG_GROUPS_PER_FLEX,
@@ -322,8 +323,14 @@ async function writeGroupMetadata(plan: Ext4Plan, writer: CoalescingWriter): Pro
   const gdt = Buffer.alloc(g.gdtBlockCount * BLOCK_SIZE_BYTES);
   let runIndex = 0;
   let freeBlocksTotal = 0;
-  // Bitmaps of one flex group sit side by side, so writing group by group still ascends per flex group.
-  const bitmaps: { block: number; bytes: Buffer }[] = [];
+  // The bitmaps of one flex group sit side by side: they are gathered per flex group (32 blocks) and
+  // written in block order, so memory stays bounded however many groups there are.
+  let bitmaps: { block: number; bytes: Buffer }[] = [];
+  const writeBitmaps = async (): Promise<void> => {
+    bitmaps.sort((a, b) => a.block - b.block);
+    for (const bitmap of bitmaps) await writer.write(bitmap.block * BLOCK_SIZE_BYTES, bitmap.bytes);
+    bitmaps = [];
+  };
   for (const group of plan.groups) {
     const groupStart = group.group * BLOCKS_PER_GROUP;
     const groupBlocks = Math.min(BLOCKS_PER_GROUP, g.blockCount - groupStart);
@@ -349,6 +356,7 @@ async function writeGroupMetadata(plan: Ext4Plan, writer: CoalescingWriter): Pro
     setBitRange(inodeBitmap, g.inodesPerGroup, BLOCK_SIZE_BYTES * 8); // padding past inodes_per_group
 
     bitmaps.push({ block: group.blockBitmapBlock, bytes: blockBitmap }, { block: group.inodeBitmapBlock, bytes: inodeBitmap });
+    if ((group.group + 1) % GROUPS_PER_FLEX === 0) await writeBitmaps();
     encodeGroupDescriptor(
       {
         blockBitmapBlock: group.blockBitmapBlock,
@@ -369,8 +377,7 @@ async function writeGroupMetadata(plan: Ext4Plan, writer: CoalescingWriter): Pro
     );
   }
   assert.equal(freeBlocksTotal, plan.freeBlockCount, 'bitmaps disagree with the plan');
-  bitmaps.sort((a, b) => a.block - b.block);
-  for (const bitmap of bitmaps) await writer.write(bitmap.block * BLOCK_SIZE_BYTES, bitmap.bytes);
+  await writeBitmaps();
   await writer.flush();
 
   // Backups first (ascending), then the GDT and superblock of group 0: a crash mid-write leaves no
