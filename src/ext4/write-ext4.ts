@@ -15,6 +15,7 @@ import {
   BLOCK_SIZE_BYTES,
   BLOCKS_PER_GROUP,
   EXT3_JNL_BACKUP_BLOCKS,
+  EXT4_BG_BLOCK_UNINIT,
   EXT4_BG_INODE_UNINIT,
   EXT4_CRC32C_CHKSUM,
   EXT4_DEFM_ACL,
@@ -355,7 +356,16 @@ async function writeGroupMetadata(plan: Ext4Plan, writer: CoalescingWriter): Pro
     setBitRange(inodeBitmap, 0, usedInodes);
     setBitRange(inodeBitmap, g.inodesPerGroup, BLOCK_SIZE_BYTES * 8); // padding past inodes_per_group
 
-    bitmaps.push({ block: group.blockBitmapBlock, bytes: blockBitmap }, { block: group.inodeBitmapBlock, bytes: inodeBitmap });
+    // With group checksums, a group whose only used blocks are its own superblock/GDT backup is
+    // BLOCK_UNINIT and a group without used inodes INODE_UNINIT: the kernel and e2fsck rebuild such
+    // bitmaps from the geometry instead of reading them (the group's own bitmaps and table live in its
+    // flex group's first group, and a group holding any of those has more used blocks), so their
+    // blocks are neither written nor listed — on a 2 TiB image that is most of the metadata.
+    const ownBackupBlocks = group.hasBackup ? 1 + g.gdtBlockCount : 0;
+    const blockUninit = plan.checksums && group.group !== g.groupCount - 1 && usedBlocks === ownBackupBlocks;
+    const inodeUninit = plan.checksums && usedInodes === 0;
+    if (!blockUninit) bitmaps.push({ block: group.blockBitmapBlock, bytes: blockBitmap });
+    if (!inodeUninit) bitmaps.push({ block: group.inodeBitmapBlock, bytes: inodeBitmap });
     if ((group.group + 1) % GROUPS_PER_FLEX === 0) await writeBitmaps();
     encodeGroupDescriptor(
       {
@@ -365,8 +375,7 @@ async function writeGroupMetadata(plan: Ext4Plan, writer: CoalescingWriter): Pro
         freeBlockCount: freeBlocks,
         freeInodeCount: g.inodesPerGroup - usedInodes,
         usedDirCount: usedDirs[group.group]!,
-        // Groups without a used inode are INODE_UNINIT; their tables need never be read.
-        flags: plan.checksums && usedInodes === 0 ? EXT4_BG_INODE_UNINIT : 0,
+        flags: (inodeUninit ? EXT4_BG_INODE_UNINIT : 0) | (blockUninit ? EXT4_BG_BLOCK_UNINIT : 0),
         blockBitmapCsum: fsSeed === undefined ? 0 : bitmapChecksum(blockBitmap, BLOCKS_PER_GROUP / 8, fsSeed),
         inodeBitmapCsum: fsSeed === undefined ? 0 : bitmapChecksum(inodeBitmap, g.inodesPerGroup / 8, fsSeed),
         itableUnusedCount: plan.checksums ? g.inodesPerGroup - usedInodes : 0,

@@ -62,6 +62,7 @@ export const EXT3_JNL_BACKUP_BLOCKS = 1;
 
 // Group descriptor flags (group_descr.rst).
 export const EXT4_BG_INODE_UNINIT = 0x1;
+export const EXT4_BG_BLOCK_UNINIT = 0x2;
 export const EXT4_BG_INODE_ZEROED = 0x4;
 
 // Inode flags and mode bits (inodes.rst).
