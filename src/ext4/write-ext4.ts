@@ -54,7 +54,14 @@ export { planExt4 };
  * @throws AmikitError NO_SPACE before writing anything when the tree does not fit options.sizeBytes.
  */
 export async function writeExt4(tree: FileTree, target: Ext4Target, options: Ext4Options): Promise<Ext4Result> {
-  const plan = planExt4(tree, options);
+  return writePlannedExt4(planExt4(tree, options), target, options);
+}
+
+/**
+ * Writes a plan from planExt4 — for callers that planned first (to report or check the size) and
+ * should not pay for planning twice. The tree the plan was made from must not change in between.
+ */
+export async function writePlannedExt4(plan: Ext4Plan, target: Ext4Target, options: Pick<Ext4Options, 'onProgress'> = {}): Promise<Ext4Result> {
   const map = new WrittenMap();
   let mode: 'data' | 'meta' | 'silent' = 'data';
   const writer = new CoalescingWriter(target.handle, target.offsetBytes, (startBlock, bytes) => {
@@ -67,8 +74,8 @@ export async function writeExt4(tree: FileTree, target: Ext4Target, options: Ext
     await writeFileData(plan, writer, (doneBytes) => progress?.({ phase: 'data', doneBytes, totalBytes: plan.storedDataBytes }));
     await writer.flush();
     mode = 'meta';
-    const extentRoots = await writeMetadataBlocks(plan, writer);
     progress?.({ phase: 'metadata', doneBytes: 0, totalBytes: metadataBytes });
+    const extentRoots = await writeMetadataBlocks(plan, writer);
     mode = 'silent';
     await writeInodeTables(plan, writer, map, extentRoots);
     mode = 'meta';

@@ -4,7 +4,7 @@
 import { open } from 'node:fs/promises';
 import { loadTree } from '../../src/pipeline/load-tree.js';
 import { planExt4 } from '../../src/ext4/plan-ext4.js';
-import { writeExt4 } from '../../src/ext4/write-ext4.js';
+import { writePlannedExt4 } from '../../src/ext4/write-ext4.js';
 
 const [layer, output] = process.argv.slice(2);
 if (!layer || !output) throw new Error('usage: bench-write-ext4.mts <layer.tar> <out.img>');
@@ -20,10 +20,9 @@ const t2 = performance.now();
 const handle = await open(output, 'w+');
 await handle.truncate(plan.sizeBytes);
 const phases: Record<string, number> = {};
-const result = await writeExt4(loaded.tree, { handle, offsetBytes: 0 }, {
-  ...options,
+const result = await writePlannedExt4(plan, { handle, offsetBytes: 0 }, {
   onProgress: (e) => {
-    phases[`${e.phase}${e.doneBytes === e.totalBytes ? 'Done' : 'Start'}Ms`] ??= Math.round(performance.now() - t2);
+    phases[`${e.phase}${e.doneBytes === e.totalBytes ? 'Done' : 'First'}Ms`] ??= Math.round(performance.now() - t2);
   },
 });
 await handle.close();
