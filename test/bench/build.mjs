@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatCpuProfileSummary, summarizeCpuProfile } from './cpu-profile.mjs';
-import { canDropCaches, dropCaches, findTool, runMeasured, rusageReader, summarize, syncAll } from './measure.mjs';
+import { canDropCaches, dropCaches, findTool, runMeasured, rusageReader, summarize, syncAll, syncFilesystemOf } from './measure.mjs';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI_PATH = join(REPO_ROOT, 'dist/cli/main.js');
@@ -183,7 +183,7 @@ async function runPipeline(pipeline, ctx, state) {
     // mke2fs fsyncs its image and amikit does not (yet): the time to write back the rest is kept
     // apart, so "wall" is what a user waits for and "wall + flush" is the time until it is durable.
     const flushStarted = process.hrtime.bigint();
-    syncAll();
+    syncFilesystemOf(runDir);
     measured.flushSec = Number(process.hrtime.bigint() - flushStarted) / 1e9;
     if (measured.exitCode !== 0) {
       const why = measured.signal ? `signal ${measured.signal}` : `exit ${measured.exitCode}`;
@@ -291,7 +291,8 @@ function ratioOf(amikitRuns, peerRuns) {
   if (amikit === null || peer === null) return null;
   const peerByRound = new Map(peerRuns.map((run) => [run.round, run.wallSec]));
   const paired = summarize(amikitRuns.filter((run) => peerByRound.has(run.round)).map((run) => run.wallSec / peerByRound.get(run.round)));
-  return { ofMedians: amikit / peer, paired };
+  const durable = (runs) => summarize(runs.map((run) => run.wallSec + run.flushSec)).median;
+  return { ofMedians: amikit / peer, paired, durableOfMedians: durable(amikitRuns) / durable(peerRuns) };
 }
 
 function buildReport(options, state, mediumResults, profile) {
@@ -376,10 +377,10 @@ function printReport(report) {
       const bar = BARS.find((candidate) => candidate.peer === peer && candidate.medium === medium);
       const verdict = bar ? `${ratio.ofMedians <= bar.max ? 'PASS' : 'MISS'} (bar ≤ ${bar.max.toFixed(2)}${bar.note ? `, ${bar.note}` : ''})` : '';
       const paired = ratio.paired.median === null ? 'n/a' : `${ratio.paired.median.toFixed(2)} [${ratio.paired.min.toFixed(2)}–${ratio.paired.max.toFixed(2)}]`;
-      ratioRows.push([medium, `amikit / ${data.pipelines[peer].label}`, ratio.ofMedians.toFixed(2), paired, verdict]);
+      ratioRows.push([medium, `amikit / ${data.pipelines[peer].label}`, ratio.ofMedians.toFixed(2), paired, ratio.durableOfMedians.toFixed(2), verdict]);
     }
   }
-  if (ratioRows.length) out.push(...table(['medium', 'ratio', 'of medians', 'same-round', 'bar'], ratioRows), '');
+  if (ratioRows.length) out.push(...table(['medium', 'ratio', 'of medians', 'same-round', 'wall+flush', 'bar'], ratioRows), '');
   const rss = report.verdicts.find((verdict) => verdict.what === 'amikit peak RSS MiB');
   if (rss) out.push(`amikit peak RSS ${rss.value.toFixed(0)} MiB: ${rss.pass ? 'PASS' : 'MISS'} (bar ≤ ${RSS_BAR_MIB} MiB)`, '');
   const imageRows = Object.entries(report.images).map(([id, facts]) => [

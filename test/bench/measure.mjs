@@ -128,6 +128,12 @@ export function syncAll() {
   spawnSync('sync', [], { stdio: 'ignore' });
 }
 
+/** Flushes only the filesystem holding `path` (syncfs): another process's writes elsewhere are not billed. */
+export function syncFilesystemOf(path) {
+  const result = spawnSync('sync', ['-f', path], { stdio: 'ignore' });
+  if (result.status !== 0) syncAll();
+}
+
 /** Whether this process may drop the page cache (root on a kernel that allows it). */
 export function canDropCaches() {
   try {
