@@ -8,3 +8,10 @@ export { loadTree, type LoadTreeOptions, type LoadedTree } from './pipeline/load
 export { flattenLayers, type FlattenLayersOptions, type FlattenLayersResult } from './pipeline/flatten-layers.js';
 export { buildImage, type BuildImageOptions, type BuildImageResult } from './pipeline/build-image.js';
 export type { ProgressEvent, ProgressListener } from './pipeline/progress-event.js';
+export { writeExt4, writePlannedExt4 } from './ext4/write-ext4.js';
+export { planExt4, type Ext4Plan } from './ext4/plan-ext4.js';
+export type { Ext4Options, Ext4Target, Ext4Result, WrittenRange } from './ext4/ext4-options.js';
+export { openLayers } from './layers/open-layers.js';
+export { mergeLayers } from './layers/merge-layers.js';
+export { readTarEntries } from './layers/tar/read-tar-entries.js';
+export { TarWriter } from './layers/tar/tar-writer.js';

@@ -440,7 +440,7 @@ function superblockFor(plan: Ext4Plan, group: number): Buffer {
       s_blocks_per_group: BLOCKS_PER_GROUP,
       s_clusters_per_group: BLOCKS_PER_GROUP,
       s_inodes_per_group: g.inodesPerGroup,
-      s_mtime: timeLo,
+      s_mtime: 0, // never mounted, as mke2fs leaves it: a mount time in the future upsets e2fsck
       s_wtime: timeLo,
       s_mnt_count: 0,
       s_max_mnt_count: 0xffff, // -1: no mount-count-triggered checks
@@ -479,7 +479,7 @@ function superblockFor(plan: Ext4Plan, group: number): Buffer {
       s_checksum_type: plan.checksums ? EXT4_CRC32C_CHKSUM : 0,
       s_kbytes_written: 0,
       s_wtime_hi: timeHi,
-      s_mtime_hi: timeHi,
+      s_mtime_hi: 0,
       s_mkfs_time_hi: timeHi,
       s_lastcheck_hi: timeHi,
     },

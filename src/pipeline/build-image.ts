@@ -1,7 +1,7 @@
 // `amikit build`: layers → merged tree → ext4 image, written under a temporary name and renamed when
 // complete. Each stage is one call below, in pipeline order.
 import { planExt4 } from '../ext4/plan-ext4.js';
-import { writeExt4 } from '../ext4/write-ext4.js';
+import { writePlannedExt4 } from '../ext4/write-ext4.js';
 import type { Ext4Result } from '../ext4/ext4-options.js';
 import { loadTree, type LoadTreeOptions } from './load-tree.js';
 import { withTempOutput } from './temp-output.js';
@@ -43,7 +43,7 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildImage
     const plan = planExt4(loaded.tree, ext4Options);
     const result = await withTempOutput(options.outputPath, async (output) => {
       await output.handle.truncate(plan.sizeBytes);
-      return writeExt4(loaded.tree, { handle: output.handle, offsetBytes: 0 }, ext4Options);
+      return writePlannedExt4(plan, { handle: output.handle, offsetBytes: 0 }, ext4Options);
     });
     const { writtenMap, ...filesystem } = result;
     const writtenBlocks = writtenMap.reduce((sum, range) => sum + range.blockCount, 0);

@@ -537,11 +537,15 @@ function parseStat(text: string, inode: number): InodeStat {
   return stat;
 }
 
-// stat prints a value either as "quoted text" with backslash escapes or as spaced hex bytes.
+// stat prints a value either as "quoted text" with backslash escapes (\\ for a backslash, \NNN octal
+// for other bytes) or, when it holds unprintable bytes such as a NUL, as spaced hex bytes.
 function decodeStatXattrValue(printed: string, length: number, inode: number, name: string): string {
   let bytes: Buffer;
   if (printed.startsWith('"') && printed.endsWith('"')) {
-    bytes = Buffer.from(printed.slice(1, -1).replace(/\\(.)/g, '$1'), 'latin1');
+    const text = printed
+      .slice(1, -1)
+      .replace(/\\([0-7]{3}|.)/g, (_, escaped: string) => (escaped.length === 3 ? String.fromCharCode(parseInt(escaped, 8)) : escaped));
+    bytes = Buffer.from(text, 'latin1');
   } else {
     bytes = Buffer.from(printed.replace(/ /g, ''), 'hex');
   }
