@@ -3,6 +3,7 @@
 import { planExt4 } from '../ext4/plan-ext4.js';
 import { writePlannedExt4 } from '../ext4/write-ext4.js';
 import type { Ext4Result } from '../ext4/ext4-options.js';
+import type { FileTree } from '../tree/file-tree.js';
 import { loadTree, type LoadTreeOptions } from './load-tree.js';
 import { withTempOutput } from './temp-output.js';
 
@@ -15,6 +16,11 @@ export interface BuildImageOptions extends LoadTreeOptions {
   seed?: string;
   /** Drop metadata_csum and 64bit for guests with e2fsprogs < 1.43. */
   ext4Compat?: boolean;
+  /**
+   * Edits the merged tree before it is written (the customisation stage: sysprep stripping, then
+   * injection). Its result is returned as `customization`.
+   */
+  customize?: (tree: FileTree) => Promise<unknown>;
   /** Filesystem creation time when SOURCE_DATE_EPOCH is unset (injectable for tests). */
   nowSec?: () => number;
 }
@@ -24,12 +30,14 @@ export interface BuildImageResult {
   layout: 'fs';
   warnings: string[];
   createdParents: string[];
+  customization?: unknown;
   filesystem: Omit<Ext4Result, 'writtenMap'> & { writtenBlocks: number };
 }
 
 export async function buildImage(options: BuildImageOptions): Promise<BuildImageResult> {
   const loaded = await loadTree(options);
   try {
+    const customization = options.customize ? await options.customize(loaded.tree) : undefined;
     const timestampSec = options.sourceDateEpochSec ?? (options.nowSec ?? (() => Math.floor(Date.now() / 1000)))();
     const ext4Options = {
       timestampSec,
@@ -52,6 +60,7 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildImage
       layout: 'fs',
       warnings: loaded.warnings,
       createdParents: loaded.createdParents,
+      ...(customization !== undefined ? { customization } : {}),
       filesystem: { ...filesystem, writtenBlocks },
     };
   } finally {
