@@ -35,20 +35,26 @@ const USAGE = `usage: node test/bench/build.mjs [--runs N] [--warmup N] [--mediu
   (or: npm run bench -- OPTIONS, which builds dist/ first)`;
 
 function parseOptions() {
-  const { values } = parseArgs({
-    options: {
-      runs: { type: 'string', default: '5' },
-      warmup: { type: 'string', default: '1' },
-      medium: { type: 'string', default: 'both' },
-      tar: { type: 'string', default: DEFAULT_TAR },
-      'disk-dir': { type: 'string' },
-      pipelines: { type: 'string', default: 'amikit,root,fakeroot,mke2fs-d' },
-      profile: { type: 'boolean', default: false },
-      'profile-top': { type: 'string', default: '15' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      options: {
+        runs: { type: 'string', default: '5' },
+        warmup: { type: 'string', default: '1' },
+        medium: { type: 'string', default: 'both' },
+        tar: { type: 'string', default: DEFAULT_TAR },
+        'disk-dir': { type: 'string' },
+        pipelines: { type: 'string', default: 'amikit,root,fakeroot,mke2fs-d' },
+        profile: { type: 'boolean', default: false },
+        'profile-top': { type: 'string', default: '15' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    usageError(error.message);
+  }
+  const { values } = parsed;
   if (values.help) {
     console.log(USAGE);
     process.exit(0);
