@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { ProgressRenderer } from './progress-renderer.js';
+
+function fakeStream(isTTY: boolean): { stream: NodeJS.WriteStream; written: string[] } {
+  const written: string[] = [];
+  const stream = { isTTY, write: (text: string) => written.push(text) } as unknown as NodeJS.WriteStream;
+  return { stream, written };
+}
+
+describe('ProgressRenderer', () => {
+  it('prints nothing for a job shorter than one interval when not on a terminal', () => {
+    let nowMs = 0;
+    const { stream, written } = fakeStream(false);
+    const renderer = new ProgressRenderer(stream, () => nowMs);
+    for (nowMs = 0; nowMs < 4000; nowMs += 100) renderer.update({ phase: 'data', doneBytes: nowMs, totalBytes: 4000 });
+    renderer.finish();
+    expect(written).toEqual([]);
+  });
+
+  it('prints one plain line every five seconds otherwise', () => {
+    let nowMs = 0;
+    const { stream, written } = fakeStream(false);
+    const renderer = new ProgressRenderer(stream, () => nowMs);
+    for (nowMs = 0; nowMs <= 12_000; nowMs += 100) renderer.update({ phase: 'data', doneBytes: 1024 * 1024, totalBytes: 4 * 1024 * 1024 });
+    expect(written).toEqual(['amikit: data: 25% 1 MiB of 4 MiB\n', 'amikit: data: 25% 1 MiB of 4 MiB\n']);
+  });
+
+  it('redraws a bar in place on a terminal and clears it at the end', () => {
+    let nowMs = 0;
+    const { stream, written } = fakeStream(true);
+    const renderer = new ProgressRenderer(stream, () => nowMs);
+    renderer.update({ phase: 'data', doneBytes: 0, totalBytes: 10 });
+    nowMs = 50;
+    renderer.update({ phase: 'data', doneBytes: 5, totalBytes: 10 });
+    nowMs = 200;
+    renderer.update({ phase: 'data', doneBytes: 10, totalBytes: 10 });
+    renderer.finish();
+    expect(written).toHaveLength(3);
+    expect(written[0]).toMatch(/^\r.*\[-{30}\]   0%/);
+    expect(written[1]).toMatch(/\[#{30}\] 100%/);
+    expect(written[2]).toBe('\r\x1b[K');
+  });
+});
