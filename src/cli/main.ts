@@ -3,7 +3,7 @@
 // maps errors to one line and an exit code (0 ok, 2 bad usage or input, 1 anything else).
 import { parseArgs } from 'node:util';
 import { AmikitError } from '../shared/errors.js';
-import { discardAllTempOutputs } from '../pipeline/temp-output.js';
+import { discardAllTempOutputs, discardAllTempOutputsSync } from '../pipeline/temp-output.js';
 import type { Command, CommandContext } from './command.js';
 import { COMMANDS } from './commands/index.js';
 import { renderCommandHelp, renderMainHelp } from './help.js';
@@ -94,7 +94,11 @@ function parseCommandLine(command: Command, args: string[], json: boolean): Comm
   };
 }
 
+/** Set once a signal arrived: in-flight operations then fail on closed files, which is no news. */
+let interruptedBy: NodeJS.Signals | undefined;
+
 function reportError(error: unknown, debug: boolean): number {
+  if (interruptedBy) return 128 + (interruptedBy === 'SIGINT' ? 2 : 15);
   const isAmikit = error instanceof AmikitError;
   const message = isAmikit ? error.message : error instanceof Error ? error.message : String(error);
   process.stderr.write(`amikit: error: ${message.split('\n')[0]}\n`);
@@ -110,6 +114,7 @@ function reportError(error: unknown, debug: boolean): number {
 }
 
 function onSignal(signal: NodeJS.Signals): void {
+  interruptedBy = signal;
   void discardAllTempOutputs().finally(() => {
     process.stderr.write(`amikit: error: interrupted by ${signal}; no output was written\n`);
     process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
@@ -118,9 +123,16 @@ function onSignal(signal: NodeJS.Signals): void {
 process.once('SIGINT', onSignal);
 process.once('SIGTERM', onSignal);
 
-// Output may be piped into `head`: a closed stdout is not an error worth a stack trace.
+// Whatever ends the process, a temporary output must not outlive it.
+process.on('exit', discardAllTempOutputsSync);
+
+// Output may be piped into `head`: a closed stdout is not an error worth a stack trace, and a closed
+// stderr must not kill a build that is still writing (progress and warnings are then dropped).
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') process.exit(EXIT_OK);
+});
+process.stderr.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
 });
 
 process.exitCode = await main(process.argv.slice(2));

@@ -1,6 +1,7 @@
 // Output files are written under a temporary name beside the final one and renamed only when complete,
 // so an interrupted or failed run never leaves a half-written file under the final name.
 import { randomBytes } from 'node:crypto';
+import { unlinkSync } from 'node:fs';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ioError } from '../shared/errors.js';
@@ -71,4 +72,19 @@ export async function withTempOutput<T>(finalPath: string, body: (output: TempOu
 /** Removes every pending temp output (called on SIGINT/SIGTERM). */
 export async function discardAllTempOutputs(): Promise<void> {
   await Promise.all([...pending].map((output) => output.discard()));
+}
+
+/**
+ * Removes every pending temp output synchronously: the last resort on process exit (an uncaught error,
+ * a closed stderr pipe), when no asynchronous cleanup can run any more.
+ */
+export function discardAllTempOutputsSync(): void {
+  for (const output of pending) {
+    try {
+      unlinkSync(output.tempPath);
+    } catch {
+      // Already gone: nothing to clean.
+    }
+  }
+  pending.clear();
 }

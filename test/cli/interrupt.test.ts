@@ -1,0 +1,42 @@
+// An interrupted build or flatten (Ctrl-C, a CI timeout's SIGTERM) says so in one line, exits 130/143
+// and leaves nothing behind: no file under the final name, no temporary file beside it.
+import { spawn } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { debianRootfsSkipReason, debianRootfsTar } from '../support/debian-rootfs.js';
+import { CLI_PATH } from '../support/run-cli.js';
+import { tempDir } from '../support/tools.js';
+
+function runAndSignal(args: string[], signal: NodeJS.Signals, afterMs: number): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI_PATH, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill(signal), afterMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr });
+    });
+  });
+}
+
+describe('interrupting a long run', () => {
+  let base: string | undefined;
+  beforeAll(async () => {
+    base = await debianRootfsTar();
+  });
+
+  for (const [verb, signal, exitCode] of [['build', 'SIGINT', 130], ['flatten', 'SIGTERM', 143]] as const) {
+    it(`${verb} stopped by ${signal} exits ${exitCode} and leaves no file`, async (context) => {
+      if (!base) return context.skip(debianRootfsSkipReason());
+      const dir = (await tempDir(`interrupt-${verb}`)).path;
+      const out = join(dir, verb === 'build' ? 'root.img' : 'merged.tar');
+      // The Debian layer takes seconds to process, so the signal lands mid-run.
+      const result = await runAndSignal([verb, '--layer', base, '-o', out], signal, 300);
+      expect(result.code).toBe(exitCode);
+      expect(result.stderr.trim().split('\n')).toEqual([`amikit: error: interrupted by ${signal}; no output was written`]);
+      expect(await readdir(dir)).toEqual([]);
+    });
+  }
+});
