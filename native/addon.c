@@ -1,0 +1,76 @@
+/* Node-API marshalling for the kernels in kernels.h: argument checks and conversions only. */
+#include <node_api.h>
+
+#include "kernels.h"
+
+#define CHECK(call)                                                     \
+  do {                                                                  \
+    if ((call) != napi_ok) {                                            \
+      napi_throw_error(env, "AMIKIT_NATIVE", "Node-API call failed: " #call); \
+      return NULL;                                                      \
+    }                                                                   \
+  } while (0)
+
+/* crc32c(seed: number, data: Uint8Array): number */
+static napi_value crc32c(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2) {
+    napi_throw_type_error(env, NULL, "crc32c(seed, data) needs two arguments");
+    return NULL;
+  }
+  uint32_t seed;
+  CHECK(napi_get_value_uint32(env, argv[0], &seed));
+  napi_typedarray_type type;
+  size_t length;
+  void *data;
+  CHECK(napi_get_typedarray_info(env, argv[1], &type, &length, &data, NULL, NULL));
+  if (type != napi_uint8_array) {
+    napi_throw_type_error(env, NULL, "crc32c: data must be a Uint8Array");
+    return NULL;
+  }
+  napi_value result;
+  CHECK(napi_create_uint32(env, amikit_crc32c(seed, (const uint8_t *)data, length), &result));
+  return result;
+}
+
+/* seekExtent(fd: number, offset: number, data: boolean): number (>= 0, -1 past the end, < -1: -2 - errno) */
+static napi_value seek_extent(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 3) {
+    napi_throw_type_error(env, NULL, "seekExtent(fd, offset, data) needs three arguments");
+    return NULL;
+  }
+  int32_t fd;
+  int64_t offset;
+  bool whence_data;
+  CHECK(napi_get_value_int32(env, argv[0], &fd));
+  CHECK(napi_get_value_int64(env, argv[1], &offset));
+  CHECK(napi_get_value_bool(env, argv[2], &whence_data));
+  napi_value result;
+  CHECK(napi_create_int64(env, amikit_seek_extent(fd, offset, whence_data ? 1 : 0), &result));
+  return result;
+}
+
+/* crc32cIsHardware(): boolean */
+static napi_value crc32c_is_hardware(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value result;
+  CHECK(napi_get_boolean(env, amikit_crc32c_is_hardware() != 0, &result));
+  return result;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor properties[] = {
+      {"crc32c", NULL, crc32c, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"seekExtent", NULL, seek_extent, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"crc32cIsHardware", NULL, crc32c_is_hardware, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  CHECK(napi_define_properties(env, exports, sizeof(properties) / sizeof(properties[0]), properties));
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

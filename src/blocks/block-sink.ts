@@ -1,0 +1,53 @@
+// The sink contract and the pump that drives one block stream into sinks, computing the LINEAR
+// aggregate and the manifest on the way.
+import type { Block } from './block.js';
+import { BlockManifestWriter } from './block-manifest.js';
+import type { BlockSource } from './block-source.js';
+import { LinearChecksum } from './linear-checksum.js';
+import { streamBlocks, type StreamBlocksOptions } from './stream-blocks.js';
+
+/** Consumes blocks in index order; `write` must finish with the block's bytes before it resolves. */
+export interface BlockSink {
+  /** Whether blocks must carry a zstd frame (and at which level). */
+  readonly zstdLevel?: number;
+  write(block: Block): Promise<void>;
+  /** Completes the output (rename into place). */
+  finish(): Promise<void>;
+  /** Removes a partial output; safe after a failure. */
+  discard(): Promise<void>;
+}
+
+export interface PumpBlocksOptions extends Omit<StreamBlocksOptions, 'zstdLevel'> {
+  /** Also write the block manifest to this path. */
+  manifestPath?: string;
+}
+
+export interface PumpBlocksResult {
+  blockCount: number;
+  /** Non-hole blocks (ChangedBlocksCount for a snapshot). */
+  writtenBlockCount: number;
+  /** LINEAR aggregate of the written blocks' SHA-256, base64. */
+  aggregateSha256: string;
+}
+
+/** Streams `source` through every sink (at most one may compress) and completes them all, or discards them all. */
+export async function pumpBlocks(source: BlockSource, sinks: BlockSink[], options: PumpBlocksOptions = {}): Promise<PumpBlocksResult> {
+  const zstdLevel = sinks.find((sink) => sink.zstdLevel !== undefined)?.zstdLevel;
+  const manifest = options.manifestPath ? await BlockManifestWriter.create(options.manifestPath, source.plan.sizeBytes) : undefined;
+  const checksum = new LinearChecksum();
+  try {
+    const { manifestPath: _manifestPath, ...streamOptions } = options;
+    for await (const block of streamBlocks(source, { ...streamOptions, ...(zstdLevel !== undefined ? { zstdLevel } : {}) })) {
+      checksum.add(block);
+      for (const sink of sinks) await sink.write(block);
+      await manifest?.add(block);
+    }
+    const result = { blockCount: source.plan.blockCount, writtenBlockCount: checksum.writtenBlockCount, aggregateSha256: checksum.digestBase64() };
+    for (const sink of sinks) await sink.finish();
+    await manifest?.finish(result);
+    return result;
+  } catch (error) {
+    await Promise.all([...sinks.map((sink) => sink.discard()), manifest?.discard()]);
+    throw error;
+  }
+}

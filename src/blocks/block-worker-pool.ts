@@ -1,0 +1,165 @@
+// Worker threads that hash (SHA-256, xxh64), zero-scan and zstd-compress blocks held in shared memory
+// slots, so both cores work and the main thread only reads, orders and writes.
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import { AmikitError } from '../shared/errors.js';
+import { EBS_BLOCK_SIZE_BYTES } from '../shared/units.js';
+
+/** Room for one compressed block: zstd's worst case for 512 KiB is 512 KiB + ~2 KiB, rounded up. */
+export const FRAME_SLOT_BYTES = EBS_BLOCK_SIZE_BYTES + 8 * 1024;
+
+export interface BlockJob {
+  slot: number;
+  lengthBytes: number;
+  /** All-zero ⇒ report isZero and skip hashing and compression. */
+  zeroScan: boolean;
+  compress: boolean;
+}
+
+export interface BlockJobResult {
+  isZero: boolean;
+  sha256: Buffer | undefined;
+  xxh64: bigint | undefined;
+  /** Bytes of the zstd frame in the slot's frame area, or -1 without compression. */
+  frameLength: number;
+  frameChecksum: number;
+}
+
+// The worker runs as CommonJS from this string so the same code serves vitest (TypeScript sources)
+// and dist/ without a separate build step; module paths arrive resolved in workerData.
+const WORKER_SOURCE = `
+'use strict';
+const { parentPort, workerData } = require('node:worker_threads');
+const { createHash } = require('node:crypto');
+const BLOCK = workerData.blockBytes;
+const FRAME = workerData.frameSlotBytes;
+const input = Buffer.from(workerData.input);
+const frames = Buffer.from(workerData.frames);
+const zero = Buffer.alloc(BLOCK);
+let compressor;
+if (workerData.zstdLevel !== null) {
+  const { Compressor } = require(workerData.zstdPath);
+  compressor = new Compressor();
+  compressor.setParameters({ compressionLevel: workerData.zstdLevel, contentSizeFlag: true, checksumFlag: false });
+}
+const ready = require(workerData.xxhashPath)();
+parentPort.on('message', (job) => {
+  ready.then(({ h64Raw }) => {
+    const view = input.subarray(job.slot * BLOCK, (job.slot + 1) * BLOCK);
+    const result = { id: job.id, isZero: false, sha256: undefined, xxh64: undefined, frameLength: -1, frameChecksum: 0 };
+    if (job.zeroScan && view.equals(zero)) {
+      result.isZero = true;
+    } else {
+      result.sha256 = createHash('sha256').update(view).digest();
+      result.xxh64 = h64Raw(view);
+      if (job.compress) {
+        const data = view.subarray(0, job.lengthBytes);
+        const frame = compressor.compress(data);
+        frame.copy(frames, job.slot * FRAME);
+        result.frameLength = frame.length;
+        const checksum = job.lengthBytes === BLOCK ? result.xxh64 : h64Raw(data);
+        result.frameChecksum = Number(checksum & 0xffffffffn);
+      }
+    }
+    parentPort.postMessage(result);
+  }).catch((error) => parentPort.postMessage({ id: job.id, error: String(error && error.stack || error) }));
+});
+`;
+
+interface PendingJob {
+  resolve(result: BlockJobResult): void;
+  reject(error: unknown): void;
+  worker: number;
+}
+
+/** A fixed set of workers and `slotCount` shared block slots; memory is slotCount × ~1 MiB whatever the image. */
+export class BlockWorkerPool {
+  /** slotCount × EBS_BLOCK_SIZE_BYTES of input blocks, shared with the workers. */
+  readonly input: Buffer;
+  /** slotCount × FRAME_SLOT_BYTES of compressed frames. */
+  readonly frames: Buffer;
+  private readonly workers: Worker[] = [];
+  private readonly busy: number[] = [];
+  private readonly pending = new Map<number, PendingJob>();
+  private nextId = 0;
+  private failure: unknown;
+  private closed = false;
+
+  constructor(
+    readonly workerCount: number,
+    readonly slotCount: number,
+    zstdLevel: number | null,
+  ) {
+    const require = createRequire(import.meta.url);
+    this.input = Buffer.from(new SharedArrayBuffer(slotCount * EBS_BLOCK_SIZE_BYTES));
+    this.frames = Buffer.from(new SharedArrayBuffer(zstdLevel === null ? 0 : slotCount * FRAME_SLOT_BYTES));
+    const workerData = {
+      blockBytes: EBS_BLOCK_SIZE_BYTES,
+      frameSlotBytes: FRAME_SLOT_BYTES,
+      input: this.input.buffer,
+      frames: this.frames.buffer,
+      zstdLevel,
+      zstdPath: require.resolve('zstd-napi'),
+      xxhashPath: require.resolve('xxhash-wasm'),
+    };
+    for (let index = 0; index < workerCount; index++) {
+      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData });
+      worker.on('message', (message: BlockJobResult & { id: number; error?: string }) => this.settle(message));
+      worker.on('error', (error) => this.fail(index, error));
+      worker.on('exit', (code) => {
+        if (code !== 0 && !this.closed) this.fail(index, new Error(`block worker exited with code ${code}`));
+      });
+      this.workers.push(worker);
+      this.busy.push(0);
+    }
+  }
+
+  /** The block bytes of `slot` (EBS_BLOCK_SIZE_BYTES long). */
+  slotData(slot: number): Buffer {
+    return this.input.subarray(slot * EBS_BLOCK_SIZE_BYTES, (slot + 1) * EBS_BLOCK_SIZE_BYTES);
+  }
+
+  slotFrame(slot: number, lengthBytes: number): Buffer {
+    return this.frames.subarray(slot * FRAME_SLOT_BYTES, slot * FRAME_SLOT_BYTES + lengthBytes);
+  }
+
+  /** Runs `job` on the least busy worker. */
+  run(job: BlockJob): Promise<BlockJobResult> {
+    if (this.failure) return Promise.reject(this.failure);
+    let worker = 0;
+    for (let index = 1; index < this.workers.length; index++) if (this.busy[index]! < this.busy[worker]!) worker = index;
+    const id = this.nextId++;
+    this.busy[worker]!++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, worker });
+      this.workers[worker]!.postMessage({ id, ...job });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.workers.map((worker) => worker.terminate()));
+  }
+
+  private settle(message: BlockJobResult & { id: number; error?: string }): void {
+    const job = this.pending.get(message.id);
+    if (!job) return;
+    this.pending.delete(message.id);
+    this.busy[job.worker]!--;
+    if (message.error !== undefined) {
+      job.reject(new AmikitError('INTERNAL', `block worker failed: ${message.error}`));
+      return;
+    }
+    // Structured clone turns the worker's Buffer into a plain Uint8Array.
+    const sha256 = message.sha256 ? Buffer.from(message.sha256.buffer, message.sha256.byteOffset, message.sha256.byteLength) : undefined;
+    job.resolve({ ...message, sha256 });
+  }
+
+  private fail(worker: number, error: unknown): void {
+    this.failure ??= new AmikitError('INTERNAL', `block worker ${worker} failed: ${(error as Error).message ?? error}`, { cause: error });
+    for (const [id, job] of this.pending) {
+      this.pending.delete(id);
+      job.reject(this.failure);
+    }
+  }
+}

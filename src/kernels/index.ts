@@ -1,0 +1,27 @@
+// The kernels amikit uses, each the native one when the addon loads and the JS reference otherwise,
+// and a report of which is active (printed by `amikit --version --verbose`).
+import { crc32c as crc32cReference } from './crc32c.js';
+import { nativeAddon } from './native-addon.js';
+
+export { dataExtents, dataExtentsReference, type DataExtent } from './sparse-extents.js';
+export { nativeAddon } from './native-addon.js';
+
+/** Raw CRC32C continued from `seed` (see crc32c.ts, the specification); SSE4.2 when available. */
+export const crc32c: (seed: number, data: Uint8Array) => number = nativeAddon().addon?.crc32c ?? crc32cReference;
+
+/** One line per kernel: its name and whether the native or the JS implementation runs. */
+export function kernelReport(): string[] {
+  const { addon, reason } = nativeAddon();
+  if (!addon) {
+    return [
+      'crc32c: js (reference implementation)',
+      'sparse extents: js (whole file read and zero-scanned)',
+      `native addon: not in use: ${reason}`,
+    ];
+  }
+  return [
+    `crc32c: native (${addon.crc32cIsHardware() ? 'SSE4.2 crc32 instruction' : 'C table; no SSE4.2 on this CPU'})`,
+    'sparse extents: native (lseek SEEK_DATA/SEEK_HOLE)',
+    'sha-256, xxh64, zero scan, zstd: worker threads on node crypto (OpenSSL), xxhash-wasm, zstd-napi',
+  ];
+}
