@@ -1,5 +1,6 @@
 // `amikit --version [--verbose]`: the package version and, verbosely, the runtime and the kernels in use.
 import { readFile } from 'node:fs/promises';
+import { kernelReport } from '../kernels/index.js';
 
 export async function versionText(verbose: boolean): Promise<string> {
   const packageJson = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -8,7 +9,7 @@ export async function versionText(verbose: boolean): Promise<string> {
   const lines = [`amikit ${packageJson.version}`];
   if (verbose) {
     lines.push(`node ${process.version} (${process.platform}-${process.arch})`);
-    lines.push('kernels: crc32c js (reference implementation)');
+    for (const line of kernelReport()) lines.push(`kernels: ${line}`);
   }
   return lines.join('\n') + '\n';
 }
