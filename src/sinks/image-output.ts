@@ -1,0 +1,67 @@
+// Where a build's image goes: `X.img` ⇒ the writer fills a sparse file in place (holes never written);
+// `X.img.zst` ⇒ the writer fills a scratch raw file that streams through the block pipeline into a
+// seekable zstd image. `--manifest` streams the result through the hasher either way.
+import type { WrittenRange } from '../ext4/ext4-options.js';
+import { pumpBlocks, type BlockSink, type PumpBlocksResult } from '../blocks/block-sink.js';
+import { RawImageSource } from '../blocks/block-source.js';
+import type { ProgressListener } from '../pipeline/progress-event.js';
+import { TempOutput } from '../pipeline/temp-output.js';
+import { SeekableZstdSink } from './seekable-zstd-sink.js';
+
+export interface ImageOutputOptions {
+  /** Also write the block manifest (JSON) here. */
+  manifestPath?: string;
+  /** zstd level for a `.zst` output (default: the sink's, tuned for speed). */
+  zstdLevel?: number;
+  onProgress?: ProgressListener;
+}
+
+/** What the writer reports back: which filesystem blocks it wrote, so unwritten ones stay holes. */
+export interface WrittenImage {
+  writtenMap: WrittenRange[];
+  blockSizeBytes: number;
+}
+
+/** True when the output name asks for a seekable zstd image. */
+export function isZstdOutput(outputPath: string): boolean {
+  return outputPath.endsWith('.zst');
+}
+
+/**
+ * Runs `write` on a file of `sizeBytes` (reading as zeros) and delivers the image to `outputPath`.
+ * @returns the writer's result and, when the block pipeline ran, its block summary (LINEAR aggregate).
+ */
+export async function writeImageOutput<T extends WrittenImage>(
+  outputPath: string,
+  sizeBytes: number,
+  write: (output: TempOutput) => Promise<T>,
+  options: ImageOutputOptions = {},
+): Promise<{ written: T; blocks: PumpBlocksResult | undefined }> {
+  const toZstd = isZstdOutput(outputPath);
+  // Created first, so a bad level or an unwritable output fails before the filesystem is written.
+  const zstdSink = toZstd ? await SeekableZstdSink.create(outputPath, options.zstdLevel !== undefined ? { zstdLevel: options.zstdLevel } : {}) : undefined;
+  const image = await TempOutput.create(outputPath);
+  try {
+    await image.handle.truncate(sizeBytes);
+    const written = await write(image);
+    let blocks: PumpBlocksResult | undefined;
+    if (zstdSink || options.manifestPath) {
+      const source = await RawImageSource.open(image.tempPath, { writtenMap: written.writtenMap, fsBlockSizeBytes: written.blockSizeBytes });
+      try {
+        const sinks: BlockSink[] = zstdSink ? [zstdSink] : [];
+        blocks = await pumpBlocks(source, sinks, {
+          ...(options.manifestPath ? { manifestPath: options.manifestPath } : {}),
+          ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+        });
+      } finally {
+        await source.close();
+      }
+    }
+    if (zstdSink) await image.discard();
+    else await image.commit();
+    return { written, blocks };
+  } catch (error) {
+    await Promise.all([image.discard(), zstdSink?.discard()]);
+    throw error;
+  }
+}
