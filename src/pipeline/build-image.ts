@@ -5,7 +5,8 @@ import { writePlannedExt4 } from '../ext4/write-ext4.js';
 import type { Ext4Result } from '../ext4/ext4-options.js';
 import type { FileTree } from '../tree/file-tree.js';
 import { loadTree, type LoadTreeOptions } from './load-tree.js';
-import { withTempOutput } from './temp-output.js';
+import { writeImageOutput } from '../sinks/image-output.js';
+import type { PumpBlocksResult } from '../blocks/block-sink.js';
 
 export interface BuildImageOptions extends LoadTreeOptions {
   outputPath: string;
@@ -23,6 +24,10 @@ export interface BuildImageOptions extends LoadTreeOptions {
   customize?: (tree: FileTree) => Promise<unknown>;
   /** Filesystem creation time when SOURCE_DATE_EPOCH is unset (injectable for tests). */
   nowSec?: () => number;
+  /** Write the block manifest (per written 512 KiB block: index, SHA-256, xxh64; the LINEAR aggregate) here. */
+  manifestPath?: string;
+  /** zstd level when outputPath ends in .zst (a seekable zstd image). */
+  zstdLevel?: number;
 }
 
 export interface BuildImageResult {
@@ -32,6 +37,8 @@ export interface BuildImageResult {
   createdParents: string[];
   customization?: unknown;
   filesystem: Omit<Ext4Result, 'writtenMap'> & { writtenBlocks: number };
+  /** The block pipeline's summary, when it ran (.zst output or a manifest). */
+  blocks?: PumpBlocksResult;
 }
 
 export async function buildImage(options: BuildImageOptions): Promise<BuildImageResult> {
@@ -49,10 +56,16 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildImage
     };
     // Sizing first: a tree that does not fit fails before any output file exists.
     const plan = planExt4(loaded.tree, ext4Options);
-    const result = await withTempOutput(options.outputPath, async (output) => {
-      await output.handle.truncate(plan.sizeBytes);
-      return writePlannedExt4(plan, { handle: output.handle, offsetBytes: 0 }, ext4Options);
-    });
+    const { written: result, blocks } = await writeImageOutput(
+      options.outputPath,
+      plan.sizeBytes,
+      (output) => writePlannedExt4(plan, { handle: output.handle, offsetBytes: 0 }, ext4Options),
+      {
+        ...(options.manifestPath !== undefined ? { manifestPath: options.manifestPath } : {}),
+        ...(options.zstdLevel !== undefined ? { zstdLevel: options.zstdLevel } : {}),
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      },
+    );
     const { writtenMap, ...filesystem } = result;
     const writtenBlocks = writtenMap.reduce((sum, range) => sum + range.blockCount, 0);
     return {
@@ -62,6 +75,7 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildImage
       createdParents: loaded.createdParents,
       ...(customization !== undefined ? { customization } : {}),
       filesystem: { ...filesystem, writtenBlocks },
+      ...(blocks ? { blocks } : {}),
     };
   } finally {
     await loaded.close();
