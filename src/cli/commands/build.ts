@@ -4,6 +4,7 @@ import { formatBytes, parseSizeBytes } from '../../shared/units.js';
 import { buildImage } from '../../pipeline/build-image.js';
 import type { Command } from '../command.js';
 import { LAYER_OPTIONS, OUTPUT_OPTION, layerOptionsFrom } from './layer-options.js';
+import { OUTPUT_FORMAT_OPTIONS, outputFormatOptionsFrom } from './output-options.js';
 
 export const buildCommand: Command = {
   name: 'build',
@@ -12,6 +13,7 @@ export const buildCommand: Command = {
   options: [
     ...LAYER_OPTIONS,
     OUTPUT_OPTION,
+    ...OUTPUT_FORMAT_OPTIONS,
     { name: 'size', type: 'string', valueName: 'SIZE', help: 'filesystem size: 8GiB, 8G, 512MiB or bytes (default: content plus free space)' },
     { name: 'layout', type: 'string', valueName: 'fs', help: 'output layout: fs (a bare ext4 filesystem; the default)' },
     { name: 'label', type: 'string', valueName: 'NAME', help: 'filesystem label (at most 16 bytes)' },
@@ -30,6 +32,7 @@ export const buildCommand: Command = {
     const sizeText = context.values.size as string | undefined;
     const result = await buildImage({
       ...layerOptionsFrom(context),
+      ...outputFormatOptionsFrom(context),
       outputPath: output,
       ...(sizeText !== undefined ? { sizeBytes: parseSizeBytes(sizeText, '--size') } : {}),
       ...(context.values.label !== undefined ? { label: context.values.label as string } : {}),
