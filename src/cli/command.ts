@@ -11,6 +11,8 @@ export interface OptionSpec {
   multiple?: boolean;
   /** Placeholder shown in help, e.g. "FILE". */
   valueName?: string;
+  /** A string flag that may also be given bare (`--sysprep`), meaning this value; `--flag=VALUE` otherwise. */
+  optionalValue?: string;
   help: string;
 }
 

@@ -20,7 +20,8 @@ export function renderMainHelp(commands: readonly Command[]): string {
 
 export function renderCommandHelp(command: Command): string {
   const flags = command.options.map((option) => {
-    const value = option.type === 'string' ? ` ${option.valueName ?? 'VALUE'}` : '';
+    const valueName = option.valueName ?? 'VALUE';
+    const value = option.type !== 'string' ? '' : option.optionalValue !== undefined ? `[=${valueName}]` : ` ${valueName}`;
     const short = option.short ? `-${option.short}, ` : '';
     const repeat = option.multiple ? ' (repeatable)' : '';
     return { left: `${short}--${option.name}${value}`, right: option.help + repeat };

@@ -70,9 +70,12 @@ function parseCommandLine(command: Command, args: string[], json: boolean): Comm
       ...(option.multiple ? { multiple: true } : {}),
     };
   }
+  // A bare flag with an optional value (`--sysprep`) gets its implied value; otherwise it needs `=VALUE`.
+  const bare = new Map(command.options.filter((o) => o.optionalValue !== undefined).map((o) => [`--${o.name}`, `--${o.name}=${o.optionalValue}`]));
+  const expanded = args.map((arg) => bare.get(arg) ?? arg);
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: expanded, options, allowPositionals: true, strict: true });
   } catch (error) {
     const message = error instanceof Error ? error.message.split('\n')[0]!.replace(/\. To specify.*$/, '') : String(error);
     throw new AmikitError('USAGE', `${command.name}: ${message} (see amikit ${command.name} --help)`);
