@@ -2,5 +2,6 @@
 import type { Command } from '../command.js';
 import { buildCommand } from './build.js';
 import { flattenCommand } from './flatten.js';
+import { sysprepCommand } from './sysprep.js';
 
-export const COMMANDS: readonly Command[] = [flattenCommand, buildCommand];
+export const COMMANDS: readonly Command[] = [flattenCommand, buildCommand, sysprepCommand];
