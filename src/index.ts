@@ -15,3 +15,19 @@ export { openLayers } from './layers/open-layers.js';
 export { mergeLayers } from './layers/merge-layers.js';
 export { readTarEntries } from './layers/tar/read-tar-entries.js';
 export { TarWriter } from './layers/tar/tar-writer.js';
+export {
+  ALL_OPERATIONS,
+  selectOperations,
+  customizeTree,
+  planCustomization,
+  runCustomization,
+  ImageEditor,
+  renderOperationsList,
+  renderOperationsTable,
+  type CustomizeOperation,
+  type OperationContext,
+  type OperationReport,
+  type CustomizeOptions,
+  type CustomizationPlan,
+  type CustomizationReport,
+} from './customize/index.js';
