@@ -1,5 +1,6 @@
 // A ByteSource over a host file, read with positional reads (pread) so concurrent readers never share
 // a file position. Used for plain layer tars and for the spools of decompressed layers.
+import { readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { ByteSource } from '../../tree/byte-source.js';
 import { AmikitError, ioError } from '../../shared/errors.js';
@@ -48,6 +49,14 @@ export class FileByteSource implements ByteSource {
     await readFully(handle, this.name, target, targetOffset, lengthBytes, offsetBytes);
   }
 
+  readIntoSync(target: Buffer, targetOffset: number, lengthBytes: number, offsetBytes: number): void {
+    const handle = this.handle;
+    if (handle === undefined) {
+      throw new AmikitError('INTERNAL', `${this.name}: read after close`, { data: { file: this.name } });
+    }
+    readFullySync(handle.fd, this.name, target, targetOffset, lengthBytes, offsetBytes);
+  }
+
   async close(): Promise<void> {
     const handle = this.handle;
     this.handle = undefined;
@@ -74,6 +83,22 @@ export async function readFully(
     let bytesRead: number;
     try {
       ({ bytesRead } = await handle.read(target, targetOffset + doneBytes, lengthBytes - doneBytes, offsetBytes + doneBytes));
+    } catch (error) {
+      throw ioError('read', name, error);
+    }
+    if (bytesRead === 0) throw truncatedError(name, offsetBytes, lengthBytes);
+    doneBytes += bytesRead;
+  }
+}
+
+/** readFully with a synchronous pread on `fd`: same checks, same errors. */
+export function readFullySync(fd: number, name: string, target: Buffer, targetOffset: number, lengthBytes: number, offsetBytes: number): void {
+  checkRange(name, target, targetOffset, lengthBytes, offsetBytes);
+  let doneBytes = 0;
+  while (doneBytes < lengthBytes) {
+    let bytesRead: number;
+    try {
+      bytesRead = readSync(fd, target, targetOffset + doneBytes, lengthBytes - doneBytes, offsetBytes + doneBytes);
     } catch (error) {
       throw ioError('read', name, error);
     }

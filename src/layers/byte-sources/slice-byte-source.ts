@@ -31,12 +31,26 @@ export class SliceByteSource implements ByteSource {
     this.offsetBytes = offsetBytes;
     this.sizeBytes = sizeBytes;
     this.name = name;
+    if (parent.readIntoSync) {
+      const parentRead = parent.readIntoSync.bind(parent);
+      this.readIntoSync = (target, targetOffset, lengthBytes, offsetBytesInSlice): void => {
+        this.checkRead(target, targetOffset, lengthBytes, offsetBytesInSlice);
+        parentRead(target, targetOffset, lengthBytes, this.offsetBytes + offsetBytesInSlice);
+      };
+    }
   }
 
-  async readInto(target: Buffer, targetOffset: number, lengthBytes: number, offsetBytes: number): Promise<void> {
+  /** Present when the parent reads synchronously. */
+  readonly readIntoSync?: (target: Buffer, targetOffset: number, lengthBytes: number, offsetBytes: number) => void;
+
+  private checkRead(target: Buffer, targetOffset: number, lengthBytes: number, offsetBytes: number): void {
     if (this.closed) throw new AmikitError('INTERNAL', `${this.name}: read after close`);
     checkRange(this.name, target, targetOffset, lengthBytes, offsetBytes);
     if (offsetBytes + lengthBytes > this.sizeBytes) throw truncatedError(this.name, offsetBytes, lengthBytes);
+  }
+
+  async readInto(target: Buffer, targetOffset: number, lengthBytes: number, offsetBytes: number): Promise<void> {
+    this.checkRead(target, targetOffset, lengthBytes, offsetBytes);
     await this.parent.readInto(target, targetOffset, lengthBytes, this.offsetBytes + offsetBytes);
   }
 

@@ -67,7 +67,9 @@ function roundUpToBlock(bytes: number): number {
 
 /**
  * Serves header reads from a window read ahead of them: in layers of many small files the next headers
- * sit within a few KiB, so one read replaces several. Reads outside the window refill it there.
+ * sit within a few KiB, so one read replaces several. Reads outside the window refill it there. Over a
+ * source that reads synchronously (a local file) the refill is a plain pread: one promise round trip
+ * per refill cost more than the read itself and left the scan waiting on the threadpool.
  */
 class ReadAhead {
   private readonly window: Buffer;
@@ -81,18 +83,32 @@ class ReadAhead {
     this.window = Buffer.alloc(Math.min(windowBytes, Math.max(TAR_BLOCK_BYTES, source.sizeBytes)));
   }
 
-  /** Reads exactly `lengthBytes` at `offsetBytes` (the caller has checked that they exist). */
-  async readInto(target: Buffer, lengthBytes: number, offsetBytes: number): Promise<void> {
+  /**
+   * Reads exactly `lengthBytes` at `offsetBytes` (the caller has checked that they exist); returns a
+   * promise only when the source had to be read asynchronously.
+   */
+  readInto(target: Buffer, lengthBytes: number, offsetBytes: number): Promise<void> | undefined {
     if (lengthBytes > this.window.length) {
-      await this.source.readInto(target, 0, lengthBytes, offsetBytes);
-      return;
+      if (this.source.readIntoSync) {
+        this.source.readIntoSync(target, 0, lengthBytes, offsetBytes);
+        return undefined;
+      }
+      return this.source.readInto(target, 0, lengthBytes, offsetBytes);
     }
-    if (offsetBytes < this.windowStart || offsetBytes + lengthBytes > this.windowStart + this.windowLength) {
-      this.windowStart = offsetBytes;
-      this.windowLength = Math.min(this.window.length, this.source.sizeBytes - offsetBytes);
-      await this.source.readInto(this.window, 0, this.windowLength, offsetBytes);
+    if (offsetBytes >= this.windowStart && offsetBytes + lengthBytes <= this.windowStart + this.windowLength) {
+      this.window.copy(target, 0, offsetBytes - this.windowStart, offsetBytes - this.windowStart + lengthBytes);
+      return undefined;
     }
-    this.window.copy(target, 0, offsetBytes - this.windowStart, offsetBytes - this.windowStart + lengthBytes);
+    this.windowStart = offsetBytes;
+    this.windowLength = Math.min(this.window.length, this.source.sizeBytes - offsetBytes);
+    if (this.source.readIntoSync) {
+      this.source.readIntoSync(this.window, 0, this.windowLength, offsetBytes);
+      this.window.copy(target, 0, 0, lengthBytes);
+      return undefined;
+    }
+    return this.source.readInto(this.window, 0, this.windowLength, offsetBytes).then(() => {
+      this.window.copy(target, 0, 0, lengthBytes);
+    });
   }
 }
 
@@ -153,7 +169,10 @@ export async function* readTarEntries(source: ByteSource, options: ReadTarOption
     if (header.typeflag === 'g') globalBytes += header.sizeBytes;
     else pending.heldBytes += header.sizeBytes;
     const data = Buffer.alloc(header.sizeBytes);
-    await reader.readInto(data, header.sizeBytes, headerOffset + TAR_BLOCK_BYTES);
+    {
+      const pendingRead = reader.readInto(data, header.sizeBytes, headerOffset + TAR_BLOCK_BYTES);
+      if (pendingRead) await pendingRead;
+    }
     return data;
   };
 
@@ -168,7 +187,10 @@ export async function* readTarEntries(source: ByteSource, options: ReadTarOption
     if (sizeBytes - offset < TAR_BLOCK_BYTES) {
       throw fail('INPUT_FORMAT', offset, `truncated header (${sizeBytes - offset} of ${TAR_BLOCK_BYTES} bytes)`);
     }
-    await reader.readInto(block, TAR_BLOCK_BYTES, offset);
+    {
+      const pendingRead = reader.readInto(block, TAR_BLOCK_BYTES, offset);
+      if (pendingRead) await pendingRead;
+    }
 
     if (isZeroBlock(block)) {
       if (hasPending) throw fail('INPUT_FORMAT', pending.headerOffsetBytes!, 'extended header is followed by the end of the archive');
@@ -177,7 +199,10 @@ export async function* readTarEntries(source: ByteSource, options: ReadTarOption
         warn(`${where(offset)}: archive ends with a single zero block`);
         return;
       }
-      await reader.readInto(block, TAR_BLOCK_BYTES, next);
+      {
+      const pendingRead = reader.readInto(block, TAR_BLOCK_BYTES, next);
+      if (pendingRead) await pendingRead;
+    }
       // Like GNU tar, a lone zero block ends the archive; what follows it is reported, not read.
       if (!isZeroBlock(block)) warn(`${where(offset)}: lone zero block; the rest of the archive is ignored`);
       return;
@@ -280,7 +305,10 @@ export async function* readTarEntries(source: ByteSource, options: ReadTarOption
         if (sizeBytes - regionStart < TAR_BLOCK_BYTES) {
           throw fail('INPUT_FORMAT', entryOffset, `truncated sparse extension header at offset ${regionStart}`);
         }
-        await reader.readInto(block, TAR_BLOCK_BYTES, regionStart);
+        {
+      const pendingRead = reader.readInto(block, TAR_BLOCK_BYTES, regionStart);
+      if (pendingRead) await pendingRead;
+    }
         try {
           slots.push(...parseGnuSparseSlots(block, 0, GNU_EXTENSION_SLOTS, where(regionStart)));
         } catch (error) {
