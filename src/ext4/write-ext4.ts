@@ -63,27 +63,45 @@ export async function writeExt4(tree: FileTree, target: Ext4Target, options: Ext
  */
 export async function writePlannedExt4(plan: Ext4Plan, target: Ext4Target, options: Pick<Ext4Options, 'onProgress'> = {}): Promise<Ext4Result> {
   const map = new WrittenMap();
-  let mode: 'data' | 'meta' | 'silent' = 'data';
-  const writer = new CoalescingWriter(target.handle, target.offsetBytes, (startBlock, bytes) => {
-    if (mode === 'data') map.addData(startBlock, bytes);
-    else if (mode === 'meta') map.add(startBlock, bytes.length / BLOCK_SIZE_BYTES, true);
-  });
+  const dataWriter = new CoalescingWriter(target.handle, target.offsetBytes, (startBlock, bytes) => map.addData(startBlock, bytes));
+  let metaMode: 'meta' | 'silent' = 'meta';
+  const metaWriter = new CoalescingWriter(
+    target.handle,
+    target.offsetBytes,
+    (startBlock, bytes) => {
+      if (metaMode === 'meta') map.add(startBlock, bytes.length / BLOCK_SIZE_BYTES, true);
+    },
+    METADATA_BUFFER_BYTES,
+  );
   const progress = options.onProgress;
   const metadataBytes = plan.usedBlockCount * BLOCK_SIZE_BYTES - plan.storedDataBytes;
   try {
-    await writeFileData(plan, writer, (doneBytes) => progress?.({ phase: 'data', doneBytes, totalBytes: plan.storedDataBytes }));
-    await writer.flush();
-    mode = 'meta';
+    // File data is bound by the writes (the main thread waited on them for most of the data phase),
+    // metadata by the CPU: directories, extent trees and inode tables are encoded and written while
+    // the data streams, yielding between chunks so the data's I/O completions are served promptly.
+    // They occupy blocks of their own, so the order of the two streams does not change any byte.
+    const data = (async (): Promise<void> => {
+      await writeFileData(plan, dataWriter, (doneBytes) => progress?.({ phase: 'data', doneBytes, totalBytes: plan.storedDataBytes }));
+      await dataWriter.close();
+    })();
+    const metadata = (async (): Promise<void> => {
+      const extentRoots = await writeMetadataBlocks(plan, metaWriter);
+      metaMode = 'silent';
+      await writeInodeTables(plan, metaWriter, map, extentRoots);
+      metaMode = 'meta';
+    })();
+    const [dataOutcome, metadataOutcome] = await Promise.allSettled([data, metadata]);
+    if (dataOutcome.status === 'rejected') throw dataOutcome.reason;
+    if (metadataOutcome.status === 'rejected') throw metadataOutcome.reason;
     progress?.({ phase: 'metadata', doneBytes: 0, totalBytes: metadataBytes });
-    const extentRoots = await writeMetadataBlocks(plan, writer);
-    mode = 'silent';
-    await writeInodeTables(plan, writer, map, extentRoots);
-    mode = 'meta';
-    await writeGroupMetadata(plan, writer);
-    await writer.close();
+    // Bitmaps, descriptors and superblocks once everything they describe is written: the primary
+    // superblock stays the last write.
+    await writeGroupMetadata(plan, metaWriter);
+    await metaWriter.close();
     progress?.({ phase: 'metadata', doneBytes: metadataBytes, totalBytes: metadataBytes });
   } catch (error) {
-    await writer.close().catch(() => undefined);
+    await dataWriter.close().catch(() => undefined);
+    await metaWriter.close().catch(() => undefined);
     throw error;
   }
   const uuidHex = plan.uuid.toString('hex');
@@ -98,6 +116,20 @@ export async function writePlannedExt4(plan: Ext4Plan, target: Ext4Target, optio
     features: plan.featureNames,
     writtenMap: map.finish(),
   };
+}
+
+/**
+ * Metadata goes through its own, smaller writer: it is written while file data streams through the
+ * main writer, and its pwrites (mostly single directories and inode tables) need no 8 MiB window.
+ */
+const METADATA_BUFFER_BYTES = 1024 * 1024;
+
+/** Metadata encoding yields to the event loop after about this many inodes or directories. */
+const METADATA_CHUNK = 256;
+
+/** Lets pending I/O callbacks (the data stream's reads and writes) run before more CPU work. */
+function yieldToIo(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** Reads of neighbouring small files are merged into one read of at most this many bytes. */
@@ -257,7 +289,12 @@ async function writeMetadataBlocks(plan: Ext4Plan, writer: CoalescingWriter): Pr
   // the exact expected sequence number (and, with csum v3, a matching checksum), written after mount.
   await writer.write(journal.extents[0]!.physicalBlock * BLOCK_SIZE_BYTES, journalBlock);
 
+  let sinceYield = 0;
   for (const p of plan.inodes) {
+    if (++sinceYield >= METADATA_CHUNK) {
+      sinceYield = 0;
+      await yieldToIo();
+    }
     if (p.kind === 'dir') {
       const built = buildDirBlocks(dirEntryInputs(p.entries!), dirBlocksOptions(plan, p.ino, p.parentIno!));
       p.indexed = built.indexed;
@@ -275,6 +312,10 @@ async function writeMetadataBlocks(plan: Ext4Plan, writer: CoalescingWriter): Pr
   }
   const roots = new Map<number, Buffer>();
   for (const p of plan.inodes) {
+    if (++sinceYield >= METADATA_CHUNK) {
+      sinceYield = 0;
+      await yieldToIo();
+    }
     if (p.extents.length === 0 && !(p.kind === 'file' || p.kind === 'dir')) continue;
     const seed = plan.checksums ? inodeChecksumSeed(plan.fsSeed, p.ino, 0) : undefined;
     const tree = buildExtentTree(p.extents, p.treeBlocks, seed);
@@ -310,6 +351,7 @@ async function writeInodeTables(
     if (usedInGroup === 0) continue;
     const table = Buffer.alloc(usedBlocks * BLOCK_SIZE_BYTES);
     for (let i = 0; i < usedInGroup; i++) {
+      if (i % METADATA_CHUNK === METADATA_CHUNK - 1) await yieldToIo();
       const ino = firstIno + i;
       const p = byIno.get(ino);
       if (p) buildInode(plan, p, roots.get(ino), table, i * INODE_SIZE_BYTES);

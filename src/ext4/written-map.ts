@@ -24,9 +24,9 @@ export class WrittenMap {
    * all-zero block inside a file must still read as zeros, so it is marked meaningful.
    */
   addData(startBlock: number, bytes: Buffer): void {
-    for (let i = 0; i * BLOCK_SIZE_BYTES < bytes.length; i++) {
-      const block = bytes.subarray(i * BLOCK_SIZE_BYTES, (i + 1) * BLOCK_SIZE_BYTES);
-      this.add(startBlock + i, 1, block.equals(ZERO_BLOCK));
+    // Range compares instead of a subarray per block: 160k short-lived Buffers per GiB were GC churn.
+    for (let i = 0, at = 0; at < bytes.length; i++, at += BLOCK_SIZE_BYTES) {
+      this.add(startBlock + i, 1, bytes.compare(ZERO_BLOCK, 0, BLOCK_SIZE_BYTES, at, at + BLOCK_SIZE_BYTES) === 0);
     }
   }
 
