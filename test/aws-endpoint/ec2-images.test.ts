@@ -11,6 +11,7 @@ import {
   DescribeSnapshotsCommand,
   ModifyImageAttributeCommand,
   RegisterImageCommand,
+  type DescribeImagesCommandInput,
   type EC2Client,
   type RegisterImageCommandInput,
 } from '@aws-sdk/client-ec2';
@@ -129,7 +130,7 @@ describe('RegisterImage and DescribeImages (API_RegisterImage, API_DescribeImage
     const { ec2, snapshotId } = await snapshotReady();
     const a = await ec2.send(new RegisterImageCommand(registerInput(snapshotId, { Name: 'amikit-a' })));
     await ec2.send(new RegisterImageCommand(registerInput(snapshotId, { Name: 'other-b', TagSpecifications: [] })));
-    const ids = async (input: ConstructorParameters<typeof DescribeImagesCommand>[0]) =>
+    const ids = async (input: DescribeImagesCommandInput) =>
       ((await ec2.send(new DescribeImagesCommand(input))).Images ?? []).map((i) => i.ImageId);
     expect(await ids({ Owners: ['self'], Filters: [{ Name: 'name', Values: ['amikit-*'] }] })).toEqual([a.ImageId]);
     expect(await ids({ Filters: [{ Name: 'tag:app', Values: ['amikit'] }] })).toEqual([a.ImageId]);
@@ -152,7 +153,9 @@ describe('image attributes, tags and deregistration', () => {
     expect(boot.BootMode?.Value).toBe('uefi-preferred');
     const bad = await rejectionOf(ec2.send(new ModifyImageAttributeCommand({ ImageId, LaunchPermission: { Add: [{ UserId: 'nobody' }] } })));
     expect(bad.name).toBe('InvalidAMIAttributeItemValue');
-    expect((await ec2.send(new DescribeImagesCommand({ ExecutableBy: ['111122223333'] }))).Images?.map((i) => i.ImageId)).toEqual([ImageId]);
+    await ec2.send(new RegisterImageCommand(registerInput(snapshotId, { Name: 'not-shared' })));
+    expect((await ec2.send(new DescribeImagesCommand({ Owners: ['self'] }))).Images).toHaveLength(2);
+    expect((await ec2.send(new DescribeImagesCommand({ ExecutableUsers: ['111122223333'] }))).Images?.map((i) => i.ImageId)).toEqual([ImageId]);
   });
 
   it('tags images and snapshots (API_CreateTags) and shows them in Describe*', async () => {
