@@ -20,19 +20,26 @@ export interface StructCodec {
   decode(source: Buffer, offset?: number): StructValue;
 }
 
+type FieldWriter = (b: Buffer, at: number, v: number | Uint8Array | number[]) => void;
+
 /** Builds a codec; `bigEndian` serves jbd2, which is the only big-endian structure in ext4. */
 export function structCodec(sizeBytes: number, fields: readonly FieldSpec[], bigEndian = false): StructCodec {
   const byName = new Map(fields.map((f) => [f.name, f]));
   assert.equal(byName.size, fields.length, 'duplicate field name');
   for (const f of fields) assert.ok(f.offset + fieldSize(f.type) <= sizeBytes, `${f.name} overflows the struct`);
+  // One writer per field, specialised for its type and byte order once, here: encode runs for every
+  // inode, descriptor and extent node, and resolving names, types and messages per call cost more
+  // than the writes (about 120 ms of a 14k-file build).
+  const writers: Record<string, { offset: number; write: FieldWriter }> = Object.create(null) as Record<string, { offset: number; write: FieldWriter }>;
+  for (const f of fields) writers[f.name] = { offset: f.offset, write: fieldWriter(f.type, bigEndian) };
   return {
     sizeBytes,
     fields,
     encode(value, target, base = 0) {
-      for (const [name, v] of Object.entries(value)) {
-        const f = byName.get(name);
-        assert.ok(f, `unknown field ${name}`);
-        writeField(target, base + f.offset, f.type, v, bigEndian);
+      for (const name of Object.keys(value)) {
+        const f = writers[name];
+        if (f === undefined) assert.fail(`unknown field ${name}`);
+        f.write(target, base + f.offset, value[name]!);
       }
       return target;
     },
@@ -42,6 +49,27 @@ export function structCodec(sizeBytes: number, fields: readonly FieldSpec[], big
       return out;
     },
   };
+}
+
+function fieldWriter(type: FieldType, be: boolean): FieldWriter {
+  const generic: FieldWriter = (b, at, v) => writeField(b, at, type, v, be);
+  const number = (write: (b: Buffer, v: number, at: number) => void): FieldWriter => (b, at, v) => {
+    if (typeof v !== 'number') return generic(b, at, v);
+    if (!(Number.isInteger(v) && v >= 0)) assert.fail(`field value ${v} must be a non-negative integer`);
+    write(b, v, at);
+  };
+  if (type === 'u8') return number((b, v, at) => b.writeUInt8(v, at));
+  if (type === 'u16') return number(be ? (b, v, at) => b.writeUInt16BE(v, at) : (b, v, at) => b.writeUInt16LE(v, at));
+  if (type === 'u32') return number(be ? (b, v, at) => b.writeUInt32BE(v, at) : (b, v, at) => b.writeUInt32LE(v, at));
+  if (type.startsWith('bytes:')) {
+    const size = fieldSize(type);
+    return (b, at, v) => {
+      if (typeof v === 'number' || Array.isArray(v)) return generic(b, at, v);
+      if (v.length > size) assert.fail(`value too long for ${type}`);
+      b.set(v, at);
+    };
+  }
+  return generic;
 }
 
 function fieldSize(type: FieldType): number {
