@@ -52,7 +52,7 @@ export class BlockManifestWriter {
     if (this.text.length >= FLUSH_CHARS) await this.flush();
   }
 
-  async finish(summary: { blockCount: number; writtenBlockCount: number; aggregateSha256: string }): Promise<void> {
+  async finish(summary: { blockCount: number; writtenBlockCount: number; aggregateSha256: string | undefined }): Promise<void> {
     this.text +=
       `\n],"blockCount":${summary.blockCount},"writtenBlockCount":${summary.writtenBlockCount},` +
       `"checksumAlgorithm":"SHA256","checksumAggregationMethod":"LINEAR","aggregateSha256":"${summary.aggregateSha256}"}\n`;

@@ -10,6 +10,8 @@ import { streamBlocks, type StreamBlocksOptions } from './stream-blocks.js';
 export interface BlockSink {
   /** Whether blocks must carry a zstd frame (and at which level). */
   readonly zstdLevel?: number;
+  /** Whether blocks must carry their SHA-256 (an EBS snapshot does; files do not). */
+  readonly needsSha256?: boolean;
   write(block: Block): Promise<void>;
   /** Completes the output (rename into place). */
   finish(): Promise<void>;
@@ -20,14 +22,16 @@ export interface BlockSink {
 export interface PumpBlocksOptions extends Omit<StreamBlocksOptions, 'zstdLevel'> {
   /** Also write the block manifest to this path. */
   manifestPath?: string;
+  /** Compute SHA-256 and the LINEAR aggregate even when no sink or manifest needs them (default true). */
+  sha256?: boolean;
 }
 
 export interface PumpBlocksResult {
   blockCount: number;
   /** Non-hole blocks (ChangedBlocksCount for a snapshot). */
   writtenBlockCount: number;
-  /** LINEAR aggregate of the written blocks' SHA-256, base64. */
-  aggregateSha256: string;
+  /** LINEAR aggregate of the written blocks' SHA-256, base64; undefined when SHA-256 was not computed. */
+  aggregateSha256: string | undefined;
 }
 
 /** Streams `source` through every sink (at most one may compress) and completes them all, or discards them all. */
@@ -36,8 +40,9 @@ export async function pumpBlocks(source: BlockSource, sinks: BlockSink[], option
   const manifest = options.manifestPath ? await BlockManifestWriter.create(options.manifestPath, source.plan.sizeBytes) : undefined;
   const checksum = new LinearChecksum();
   try {
-    const { manifestPath: _manifestPath, ...streamOptions } = options;
-    for await (const block of streamBlocks(source, { ...streamOptions, ...(zstdLevel !== undefined ? { zstdLevel } : {}) })) {
+    const { manifestPath: _manifestPath, sha256: wantsSha256, ...streamOptions } = options;
+    const sha256 = (wantsSha256 ?? true) || manifest !== undefined || sinks.some((sink) => sink.needsSha256);
+    for await (const block of streamBlocks(source, { ...streamOptions, sha256, ...(zstdLevel !== undefined ? { zstdLevel } : {}) })) {
       checksum.add(block);
       for (const sink of sinks) await sink.write(block);
       await manifest?.add(block);

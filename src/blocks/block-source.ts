@@ -12,6 +12,11 @@ export interface BlockSource {
   readonly plan: BlockPlan;
   /** Fills target[0, lengthBytes) with block `index`'s image bytes. */
   read(index: number, target: Buffer, lengthBytes: number): Promise<void>;
+  /**
+   * A descriptor holding the raw image at offset 0, when there is one: workers then read blocks
+   * themselves (a positioned read per block), sparing the main thread a hop through the thread pool.
+   */
+  readonly fd?: number;
   close(): Promise<void>;
 }
 
@@ -49,6 +54,10 @@ export class RawImageSource implements BlockSource {
       await handle.close();
       throw error;
     }
+  }
+
+  get fd(): number {
+    return this.handle.fd;
   }
 
   async read(index: number, target: Buffer, lengthBytes: number): Promise<void> {

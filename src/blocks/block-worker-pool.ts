@@ -1,6 +1,7 @@
 // Worker threads that hash (SHA-256, xxh64), zero-scan and zstd-compress blocks held in shared memory
 // slots, so both cores work and the main thread only reads, orders and writes.
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { AmikitError } from '../shared/errors.js';
 import { EBS_BLOCK_SIZE_BYTES } from '../shared/units.js';
@@ -11,8 +12,13 @@ export const FRAME_SLOT_BYTES = EBS_BLOCK_SIZE_BYTES + 8 * 1024;
 export interface BlockJob {
   slot: number;
   lengthBytes: number;
+  /** Read the block from this descriptor (at positionBytes) in the worker; else the slot is already filled and padded. */
+  fd?: number;
+  positionBytes?: number;
   /** All-zero ⇒ report isZero and skip hashing and compression. */
   zeroScan: boolean;
+  /** Compute SHA-256 (skipped when nothing downstream needs it: a bare .img.zst). */
+  sha256: boolean;
   compress: boolean;
 }
 
@@ -36,27 +42,32 @@ const FRAME = workerData.frameSlotBytes;
 const input = Buffer.from(workerData.input);
 const frames = Buffer.from(workerData.frames);
 const zero = Buffer.alloc(BLOCK);
-let compressor;
-if (workerData.zstdLevel !== null) {
-  const { Compressor } = require(workerData.zstdPath);
-  compressor = new Compressor();
-  compressor.setParameters({ compressionLevel: workerData.zstdLevel, contentSizeFlag: true, checksumFlag: false });
-}
+const { readSync } = require('node:fs');
+// The raw binding compresses straight into the shared frame slot: zstd-napi's Compressor would
+// allocate (and the kernel zero) a fresh 512 KiB buffer per block.
+const cctx = workerData.zstdLevel !== null ? new (require(workerData.zstdBindingPath).CCtx)() : undefined;
 const ready = require(workerData.xxhashPath)();
 parentPort.on('message', (job) => {
   ready.then(({ h64Raw }) => {
     const view = input.subarray(job.slot * BLOCK, (job.slot + 1) * BLOCK);
+    if (job.fd !== undefined) {
+      let done = 0;
+      while (done < job.lengthBytes) {
+        const n = readSync(job.fd, view, done, job.lengthBytes - done, job.positionBytes + done);
+        if (n === 0) break;
+        done += n;
+      }
+      view.fill(0, done);
+    }
     const result = { id: job.id, isZero: false, sha256: undefined, xxh64: undefined, frameLength: -1, frameChecksum: 0 };
     if (job.zeroScan && view.equals(zero)) {
       result.isZero = true;
     } else {
-      result.sha256 = createHash('sha256').update(view).digest();
+      if (job.sha256) result.sha256 = createHash('sha256').update(view).digest();
       result.xxh64 = h64Raw(view);
       if (job.compress) {
         const data = view.subarray(0, job.lengthBytes);
-        const frame = compressor.compress(data);
-        frame.copy(frames, job.slot * FRAME);
-        result.frameLength = frame.length;
+        result.frameLength = cctx.compress(frames.subarray(job.slot * FRAME, (job.slot + 1) * FRAME), data, workerData.zstdLevel);
         const checksum = job.lengthBytes === BLOCK ? result.xxh64 : h64Raw(data);
         result.frameChecksum = Number(checksum & 0xffffffffn);
       }
@@ -99,7 +110,7 @@ export class BlockWorkerPool {
       input: this.input.buffer,
       frames: this.frames.buffer,
       zstdLevel,
-      zstdPath: require.resolve('zstd-napi'),
+      zstdBindingPath: join(dirname(require.resolve('zstd-napi')), '../binding.js'),
       xxhashPath: require.resolve('xxhash-wasm'),
     };
     for (let index = 0; index < workerCount; index++) {

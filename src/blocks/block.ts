@@ -12,7 +12,7 @@ export interface Block {
   isHole: boolean;
   /** Must read back as written even where zero (an encrypted snapshot returns garbage for unsent blocks). */
   hasMeaningfulZeros: boolean;
-  /** Raw SHA-256 of the block padded with zeros to EBS_BLOCK_SIZE_BYTES; undefined for holes. */
+  /** Raw SHA-256 of the block padded with zeros to EBS_BLOCK_SIZE_BYTES; undefined for holes or when not asked for. */
   sha256: Buffer | undefined;
   /** xxh64 (seed 0) of the padded block; undefined for holes. */
   xxh64: bigint | undefined;

@@ -9,6 +9,7 @@ export class LinearChecksum {
   private lastIndex = -1;
   /** Blocks that contributed (ChangedBlocksCount for CompleteSnapshot). */
   writtenBlockCount = 0;
+  private isComplete = true;
 
   /** Adds a block; holes contribute nothing. Blocks must arrive in ascending index. */
   add(block: Block): void {
@@ -16,13 +17,15 @@ export class LinearChecksum {
       throw new AmikitError('INTERNAL', `block ${block.index} arrived after block ${this.lastIndex}`, { data: { blockIndex: block.index } });
     }
     this.lastIndex = block.index;
-    if (block.isHole || !block.sha256) return;
-    this.hash.update(block.sha256);
+    if (block.isHole) return;
     this.writtenBlockCount++;
+    if (block.sha256) this.hash.update(block.sha256);
+    else this.isComplete = false;
   }
 
-  /** base64 of the aggregate, as CompleteSnapshot's Checksum wants it. */
-  digestBase64(): string {
-    return this.hash.digest('base64');
+  /** base64 of the aggregate, as CompleteSnapshot's Checksum wants it; undefined if blocks came without SHA-256. */
+  digestBase64(): string | undefined {
+    const digest = this.hash.digest('base64');
+    return this.isComplete ? digest : undefined;
   }
 }

@@ -9,6 +9,8 @@ import type { BlockSource } from './block-source.js';
 import { BlockWorkerPool } from './block-worker-pool.js';
 
 export interface StreamBlocksOptions {
+  /** SHA-256 per block (default true); false when no consumer needs it, e.g. a .img.zst without manifest. */
+  sha256?: boolean;
   /** zstd level for a per-block frame (Block.zstdFrame); undefined ⇒ no compression. */
   zstdLevel?: number;
   /** Worker threads; default: the machine's cores (hashing and compression dominate). */
@@ -47,10 +49,16 @@ export async function* streamBlocks(source: BlockSource, options: StreamBlocksOp
   const process = async (index: number, slot: number, state: number) => {
     const lengthBytes = lengthOf(index);
     const data = pool.slotData(slot);
-    await source.read(index, data, lengthBytes);
-    // SHA-256 and xxh64 cover the block padded to 512 KiB, as PutSnapshotBlock sends it.
-    if (lengthBytes < EBS_BLOCK_SIZE_BYTES) data.fill(0, lengthBytes);
-    const result = await pool.run({ slot, lengthBytes, zeroScan: state === BLOCK_SCAN, compress });
+    const job = { slot, lengthBytes, zeroScan: state === BLOCK_SCAN, sha256: options.sha256 ?? true, compress };
+    let result;
+    if (source.fd !== undefined) {
+      result = await pool.run({ ...job, fd: source.fd, positionBytes: index * EBS_BLOCK_SIZE_BYTES });
+    } else {
+      await source.read(index, data, lengthBytes);
+      // SHA-256 and xxh64 cover the block padded to 512 KiB, as PutSnapshotBlock sends it.
+      if (lengthBytes < EBS_BLOCK_SIZE_BYTES) data.fill(0, lengthBytes);
+      result = await pool.run(job);
+    }
     const isHole = result.isZero;
     const block: Block = {
       index,

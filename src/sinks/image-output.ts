@@ -50,6 +50,8 @@ export async function writeImageOutput<T extends WrittenImage>(
       try {
         const sinks: BlockSink[] = zstdSink ? [zstdSink] : [];
         blocks = await pumpBlocks(source, sinks, {
+          // SHA-256 only when a manifest is asked for: a bare .img.zst needs xxh64 (its seek table) alone.
+          sha256: false,
           ...(options.manifestPath ? { manifestPath: options.manifestPath } : {}),
           ...(options.onProgress ? { onProgress: options.onProgress } : {}),
         });
