@@ -8,7 +8,7 @@ export interface AwsClientOptions {
   region?: string;
   /** SDK attempts per call; 1 shows every injected fault to the caller (default 1). */
   maxAttempts?: number;
-  /** Per-request socket timeout in ms (default: the SDK's). */
+  /** Per-request timeout in ms; an expiry throws (this SDK only warns unless throwOnRequestTimeout is set). */
   requestTimeoutMs?: number;
   /** Overrides the endpoint's credentials, e.g. a wrong secret. */
   credentials?: { accessKeyId: string; secretAccessKey: string };
@@ -25,7 +25,7 @@ export function createAwsClients(endpoint: AwsEndpoint, options: AwsClientOption
     region: options.region ?? endpoint.region,
     credentials: options.credentials ?? endpoint.credentials,
     maxAttempts: options.maxAttempts ?? 1,
-    ...(options.requestTimeoutMs !== undefined ? { requestHandler: { requestTimeout: options.requestTimeoutMs } } : {}),
+    ...(options.requestTimeoutMs !== undefined ? { requestHandler: { requestTimeout: options.requestTimeoutMs, throwOnRequestTimeout: true } } : {}),
   };
   return {
     ebs: new EBSClient({ ...common, endpoint: endpoint.ebsUrl }),
