@@ -143,14 +143,58 @@ function field(block: Buffer, [at, length]: readonly [number, number]): Buffer {
  * spaces, either with bytes unsigned (POSIX) or signed (some historic writers).
  */
 export function headerChecksums(block: Buffer): { unsigned: number; signed: number } {
+  // One branch-free pass: the signed sum is the unsigned one less 256 for every byte ≥ 0x80; the
+  // checksum field's own bytes are then swapped for spaces.
   let unsigned = 0;
-  let signed = 0;
+  let high = 0;
   for (let i = 0; i < TAR_BLOCK_BYTES; i++) {
-    const byte = i >= CHKSUM[0] && i < CHKSUM[0] + CHKSUM[1] ? 0x20 : block[i]!;
+    const byte = block[i]!;
     unsigned += byte;
-    signed += byte >= 0x80 ? byte - 0x100 : byte;
+    high += byte >>> 7;
   }
-  return { unsigned, signed };
+  for (let i = CHKSUM[0]; i < CHKSUM[0] + CHKSUM[1]; i++) {
+    const byte = block[i]!;
+    unsigned += 0x20 - byte;
+    high -= byte >>> 7;
+  }
+  return { unsigned, signed: unsigned - 256 * high };
+}
+
+/**
+ * The common case of a numeric field, read in place: optional leading spaces, octal digits, then only
+ * NULs or spaces. Returns -1 for anything else (base-256, junk), which the caller hands to
+ * parseNumericField for the exact value or error. Saves a Buffer view per field (eight per header).
+ */
+function plainOctalAt(block: Buffer, [at, length]: readonly [number, number]): number {
+  const end = at + length;
+  let i = at;
+  while (i < end && block[i] === 0x20) i++;
+  let value = 0;
+  for (; i < end; i++) {
+    const c = block[i]!;
+    if (c < 0x30 || c > 0x37) break;
+    value = value * 8 + (c - 0x30);
+  }
+  for (; i < end; i++) {
+    const c = block[i]!;
+    if (c !== 0 && c !== 0x20) return -1;
+  }
+  return value; // at most 12 octal digits: always a safe integer
+}
+
+function numberAt(block: Buffer, spec: readonly [number, number], fieldName: string, where: string, allowNegative = false): number {
+  const value = plainOctalAt(block, spec);
+  return value >= 0 ? value : parseNumericField(field(block, spec), fieldName, where, allowNegative);
+}
+
+function optionalNumberAt(block: Buffer, spec: readonly [number, number], allowNegative = false): number {
+  const value = plainOctalAt(block, spec);
+  return value >= 0 ? value : parseOptionalNumber(field(block, spec), allowNegative);
+}
+
+function bytesAre(block: Buffer, at: number, text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (block[at + i] !== text.charCodeAt(i)) return false;
+  return true;
 }
 
 /** Reads the `count` sparse slots at `at`; an empty slot (offset field starting with NUL) ends the list. */
@@ -172,39 +216,39 @@ export function parseGnuSparseSlots(block: Buffer, at: number, count: number, wh
  * @throws AmikitError INPUT_FORMAT on a bad checksum or a malformed numeric field.
  */
 export function decodeTarHeader(block: Buffer, where: string): TarHeader {
-  const storedChecksum = field(block, CHKSUM);
-  const stored = parseNumericField(storedChecksum, 'checksum', where);
+  const stored = numberAt(block, CHKSUM, 'checksum', where);
   const { unsigned, signed } = headerChecksums(block);
   if (stored !== unsigned && stored !== signed) {
     throw formatError(where, `bad header checksum (stored ${stored}, computed ${unsigned})`);
   }
-  const magicField = field(block, MAGIC).toString('latin1');
-  const versionField = field(block, VERSION).toString('latin1');
-  const magic: TarMagic =
-    magicField === 'ustar\0' ? 'ustar' : magicField === 'ustar ' && versionField === ' \0' ? 'gnu' : 'v7';
+  const magic: TarMagic = bytesAre(block, MAGIC[0], 'ustar\0')
+    ? 'ustar'
+    : bytesAre(block, MAGIC[0], 'ustar ') && bytesAre(block, VERSION[0], ' \0')
+      ? 'gnu'
+      : 'v7';
   const typeflag = String.fromCharCode(block[TYPEFLAG]!);
 
   let path = cString(block, NAME);
   if (magic === 'ustar') {
     // star puts "tar\0" at the end and uses a shorter prefix followed by atime/ctime.
-    const isStar = block.toString('latin1', 508, 512) === 'tar\0';
+    const isStar = bytesAre(block, 508, 'tar\0');
     const prefix = cString(block, isStar ? [PREFIX[0], 131] : PREFIX);
     if (prefix.length > 0) path = Buffer.concat([prefix, Buffer.from('/'), path]);
   }
   const isDevice = typeflag === '3' || typeflag === '4';
   const header: TarHeader = {
     path,
-    mode: parseNumericField(field(block, MODE), 'mode', where),
-    uid: parseNumericField(field(block, UID), 'uid', where),
-    gid: parseNumericField(field(block, GID), 'gid', where),
-    sizeBytes: parseNumericField(field(block, SIZE), 'size', where),
-    mtimeSec: parseNumericField(field(block, MTIME), 'mtime', where, true),
+    mode: numberAt(block, MODE, 'mode', where),
+    uid: numberAt(block, UID, 'uid', where),
+    gid: numberAt(block, GID, 'gid', where),
+    sizeBytes: numberAt(block, SIZE, 'size', where),
+    mtimeSec: numberAt(block, MTIME, 'mtime', where, true),
     typeflag,
     linkname: cString(block, LINKNAME),
     magic,
     // Device numbers only matter for devices; other writers leave junk there.
-    devMajor: isDevice ? parseNumericField(field(block, DEVMAJOR), 'devmajor', where) : parseOptionalNumber(field(block, DEVMAJOR)),
-    devMinor: isDevice ? parseNumericField(field(block, DEVMINOR), 'devminor', where) : parseOptionalNumber(field(block, DEVMINOR)),
+    devMajor: isDevice ? numberAt(block, DEVMAJOR, 'devmajor', where) : optionalNumberAt(block, DEVMAJOR),
+    devMinor: isDevice ? numberAt(block, DEVMINOR, 'devminor', where) : optionalNumberAt(block, DEVMINOR),
     gnuAtimeSec: 0,
     gnuCtimeSec: 0,
     gnuSparse: [],
@@ -212,8 +256,8 @@ export function decodeTarHeader(block: Buffer, where: string): TarHeader {
     gnuRealSizeBytes: 0,
   };
   if (magic === 'gnu') {
-    header.gnuAtimeSec = parseOptionalNumber(field(block, GNU_ATIME), true);
-    header.gnuCtimeSec = parseOptionalNumber(field(block, GNU_CTIME), true);
+    header.gnuAtimeSec = optionalNumberAt(block, GNU_ATIME, true);
+    header.gnuCtimeSec = optionalNumberAt(block, GNU_CTIME, true);
     if (typeflag === 'S') {
       header.gnuSparse = parseGnuSparseSlots(block, GNU_SPARSE_AT, GNU_SPARSE_SLOTS, where);
       header.gnuIsExtended = block[GNU_IS_EXTENDED] !== 0;
