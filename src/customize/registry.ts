@@ -6,6 +6,7 @@ import { cloudInitState } from './ops/cloud-init-state.js';
 import { cloudInitUserData } from './ops/cloud-init-user-data.js';
 import { containerLeftovers } from './ops/container-leftovers.js';
 import { crashDumps } from './ops/crash-dumps.js';
+import { credential } from './ops/credential.js';
 import { cronSpool } from './ops/cron-spool.js';
 import { deletePaths } from './ops/delete.js';
 import { dhcpLeases } from './ops/dhcp-leases.js';
@@ -40,6 +41,7 @@ export const ALL_OPERATIONS: readonly CustomizeOperation[] = checkRegistry([
   cloudInitUserData,
   containerLeftovers,
   crashDumps,
+  credential,
   cronSpool,
   deletePaths,
   dhcpLeases,
