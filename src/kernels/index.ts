@@ -6,8 +6,18 @@ import { nativeAddon } from './native-addon.js';
 export { dataExtents, dataExtentsReference, type DataExtent } from './sparse-extents.js';
 export { nativeAddon } from './native-addon.js';
 
-/** Raw CRC32C continued from `seed` (see crc32c.ts, the specification); SSE4.2 when available. */
-export const crc32c: (seed: number, data: Uint8Array) => number = nativeAddon().addon?.crc32c ?? crc32cReference;
+/**
+ * Below this length the Node-API call costs more than the JS loop (measured: 64 B 73 ns native vs
+ * 52 ns JS; 256 B 59 vs 210 ns; 4 KiB 0.48 vs 2.4 µs), and ext4 checksums many 4–16 byte seeds.
+ */
+const NATIVE_CRC32C_MIN_BYTES = 128;
+
+const nativeCrc32c = nativeAddon().addon?.crc32c;
+
+/** Raw CRC32C continued from `seed` (see crc32c.ts, the specification); SSE4.2 for longer inputs when available. */
+export const crc32c: (seed: number, data: Uint8Array) => number = nativeCrc32c
+  ? (seed, data) => (data.length >= NATIVE_CRC32C_MIN_BYTES ? nativeCrc32c(seed, data) : crc32cReference(seed, data))
+  : crc32cReference;
 
 /** One line per kernel: its name and whether the native or the JS implementation runs. */
 export function kernelReport(): string[] {
