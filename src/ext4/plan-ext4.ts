@@ -2,7 +2,7 @@
 // metadata placement (flex_bg, sparse_super backups), inode numbers, and every block of every inode.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { crc32c } from '../kernels/crc32c.js';
+import { crc32c } from '../kernels/index.js';
 import { AmikitError } from '../shared/errors.js';
 import { MiB } from '../shared/units.js';
 import type { FileTree } from '../tree/file-tree.js';

@@ -1,6 +1,6 @@
 // Block and inode bitmaps (blockgroup.rst): one block each per group, bit i = block/inode i of the group
 // in use; bits past the group's end are padding and must be 1. Checksums per checksums.rst.
-import { crc32c } from '../../kernels/crc32c.js';
+import { crc32c } from '../../kernels/index.js';
 
 export function setBit(bitmap: Buffer, bit: number): void {
   bitmap[bit >>> 3]! |= 1 << (bit & 7);

@@ -1,6 +1,6 @@
 // Encodes one directory's data blocks: a single linear block, or an htree (dir_index) with a dx_root,
 // optional dx_node level and hash-ordered leaves (kernel Documentation/filesystems/ext4/directory.rst).
-import { crc32c } from '../../kernels/crc32c.js';
+import { crc32c } from '../../kernels/index.js';
 import { AmikitError } from '../../shared/errors.js';
 import { DIR_HASH_VERSION_CODE, dirHash, type DirHashVersion } from './dir-hash.js';
 

@@ -1,6 +1,6 @@
 // Extent tree nodes (ifork.rst): 12-byte header, leaf entries, index entries, and the 4-byte checksum
 // tail after eh_max slots of a tree block (checksums.rst).
-import { crc32c } from '../../kernels/crc32c.js';
+import { crc32c } from '../../kernels/index.js';
 import { EXT4_EXT_MAGIC, EXTENT_ENTRY_BYTES } from './constants.js';
 import { structCodec } from './struct-codec.js';
 

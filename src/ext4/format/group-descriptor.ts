@@ -1,6 +1,6 @@
 // Block group descriptors (group_descr.rst): 64 bytes with the 64bit feature, 32 without; the
 // metadata_csum checksum is crc32c(fs seed, le32 group, descriptor with bg_checksum zeroed) & 0xFFFF.
-import { crc32c } from '../../kernels/crc32c.js';
+import { crc32c } from '../../kernels/index.js';
 import { structCodec, type StructValue } from './struct-codec.js';
 
 export const groupDescriptorCodec = structCodec(64, [

@@ -1,6 +1,6 @@
 // The 256-byte ext4 inode (inodes.rst): field offsets, encode/decode, the 34-bit timestamp encoding
 // with nanoseconds, and the metadata_csum inode checksum (checksums.rst).
-import { crc32c } from '../../kernels/crc32c.js';
+import { crc32c } from '../../kernels/index.js';
 import { EXTRA_ISIZE_BYTES, GOOD_OLD_INODE_SIZE_BYTES, INODE_SIZE_BYTES } from './constants.js';
 import { structCodec, type StructValue } from './struct-codec.js';
 
@@ -74,9 +74,12 @@ export function decodeInode(buffer: Buffer, offset = 0): StructValue {
   return inodeCodec.decode(buffer, offset);
 }
 
+/** Scratch for inodeChecksumSeed (called for every inode, directory and extent block; never reentered). */
+const SEED_WORD = Buffer.alloc(4);
+
 /** Per-inode checksum seed (also seeds extent-block and directory-block checksums). */
 export function inodeChecksumSeed(fsSeed: number, inodeNumber: number, generation: number): number {
-  const word = Buffer.alloc(4);
+  const word = SEED_WORD;
   word.writeUInt32LE(inodeNumber);
   const withIno = crc32c(fsSeed, word);
   word.writeUInt32LE(generation);

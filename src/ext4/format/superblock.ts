@@ -1,6 +1,6 @@
 // The ext4 superblock (super.rst): field offsets, encode/decode and the metadata_csum checksum
 // (crc32c over the first 0x3FC bytes, checksums.rst).
-import { crc32c } from '../../kernels/crc32c.js';
+import { crc32c } from '../../kernels/index.js';
 import { SUPERBLOCK_SIZE_BYTES } from './constants.js';
 import { structCodec, type StructValue } from './struct-codec.js';
 

@@ -1,6 +1,6 @@
 // Lays out an inode's extended attributes: the in-inode area after i_extra_isize and, when that is full,
 // one external xattr block (kernel Documentation/filesystems/ext4/attributes.rst).
-import { crc32c } from '../../kernels/crc32c.js';
+import { crc32c } from '../../kernels/index.js';
 import { AmikitError } from '../../shared/errors.js';
 import { aclXattrToDisk } from './posix-acl.js';
 
