@@ -25,4 +25,12 @@ describe('hostname-reset', () => {
     await runOps([hostnameReset], tree);
     expect(textAt(tree, '/etc/hosts')).toBe('127.0.0.1 localhost\n');
   });
+
+  it('leaves /etc/hostname and /etc/hosts to --hostname when it is given', async () => {
+    const tree = makeTree({ '/etc/hostname': 'old\n', '/etc/hosts': '127.0.1.1 old\n', '/etc/sysconfig/network': 'HOSTNAME=old\n' });
+    await runOps([hostnameReset], tree, { hostname: 'new' });
+    expect(textAt(tree, '/etc/hostname')).toBe('old\n');
+    expect(textAt(tree, '/etc/hosts')).toBe('127.0.1.1 old\n');
+    expect(textAt(tree, '/etc/sysconfig/network')).toBe('');
+  });
 });

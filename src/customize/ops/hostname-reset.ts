@@ -2,6 +2,7 @@
 // the old name dropped from /etc/hosts, and RH/SUSE files that pin a hostname cleaned.
 import type { CustomizeOperation } from '../operation.js';
 import { dropLines, editTextFile, splitLinesKeepEnds } from '../edit-text-file.js';
+import { asString } from '../option-values.js';
 
 const LOCAL_NAMES = new Set(['localhost', 'localhost.localdomain', 'localhost4', 'localhost6', 'ip6-localhost', 'ip6-loopback', 'localhost4.localdomain4', 'localhost6.localdomain6']);
 
@@ -31,11 +32,14 @@ export const hostnameReset: CustomizeOperation = {
   enabledByDefault: true,
   summary: 'empty /etc/hostname and drop the old name from /etc/hosts and ifcfg files',
   description:
-    '`/etc/hostname` and SUSE `/etc/HOSTNAME` are emptied (systemd then takes the name from DHCP or cloud-init); the old name (and its short form) is removed from `/etc/hosts`, dropping lines left without a name; `HOSTNAME=`/`DHCP_HOSTNAME=` lines go from `/etc/sysconfig/network` and every `ifcfg-*`, and `PRETTY_HOSTNAME=` from `/etc/machine-info`. Localhost names are never touched. `--hostname` (injection) runs later and writes the new name.',
+    '`/etc/hostname` and SUSE `/etc/HOSTNAME` are emptied (systemd then takes the name from DHCP or cloud-init); the old name (and its short form) is removed from `/etc/hosts`, dropping lines left without a name (with `--hostname`, both files are left to that injection, which replaces the old name); `HOSTNAME=`/`DHCP_HOSTNAME=` lines go from `/etc/sysconfig/network` and every `ifcfg-*`, and `PRETTY_HOSTNAME=` from `/etc/machine-info`. Localhost names are never touched. `--hostname` (injection) runs later and writes the new name.',
   options: [],
-  async apply(_tree, { edit }) {
+  async apply(_tree, { edit, values }) {
     const names = new Set<string>();
-    for (const path of ['/etc/hostname', '/etc/HOSTNAME']) {
+    // With --hostname the injection replaces the old name itself; emptying it first would make every
+    // re-run report a change that the injection undoes.
+    const renamed = asString(values.hostname) !== undefined;
+    for (const path of renamed ? [] : ['/etc/hostname', '/etc/HOSTNAME']) {
       const text = await edit.readText(path);
       const name = text?.split('\n').map((line) => line.trim()).find((line) => line !== '' && !line.startsWith('#'));
       if (name && !LOCAL_NAMES.has(name)) {
