@@ -73,7 +73,7 @@ parentPort.on('message', (job) => {
       }
     }
     parentPort.postMessage(result);
-  }).catch((error) => parentPort.postMessage({ id: job.id, error: String(error && error.stack || error) }));
+  }).catch((error) => parentPort.postMessage({ id: job.id, error: String(error && error.message || error), errno: error && error.code }));
 });
 `;
 
@@ -115,7 +115,7 @@ export class BlockWorkerPool {
     };
     for (let index = 0; index < workerCount; index++) {
       const worker = new Worker(WORKER_SOURCE, { eval: true, workerData });
-      worker.on('message', (message: BlockJobResult & { id: number; error?: string }) => this.settle(message));
+      worker.on('message', (message: BlockJobResult & { id: number; error?: string; errno?: string }) => this.settle(message));
       worker.on('error', (error) => this.fail(index, error));
       worker.on('exit', (code) => {
         if (code !== 0 && !this.closed) this.fail(index, new Error(`block worker exited with code ${code}`));
@@ -152,13 +152,15 @@ export class BlockWorkerPool {
     await Promise.all(this.workers.map((worker) => worker.terminate()));
   }
 
-  private settle(message: BlockJobResult & { id: number; error?: string }): void {
+  private settle(message: BlockJobResult & { id: number; error?: string; errno?: string }): void {
     const job = this.pending.get(message.id);
     if (!job) return;
     this.pending.delete(message.id);
     this.busy[job.worker]!--;
     if (message.error !== undefined) {
-      job.reject(new AmikitError('INTERNAL', `block worker failed: ${message.error}`));
+      // An errno means the worker's own read of the image failed: an I/O error, not a bug.
+      const code = message.errno ? 'IO' : 'INTERNAL';
+      job.reject(new AmikitError(code, `block worker failed: ${message.error}`, { data: { errno: message.errno } }));
       return;
     }
     // Structured clone turns the worker's Buffer into a plain Uint8Array.

@@ -2,6 +2,7 @@
 // worker threads, with a fixed number of blocks in flight whatever the image size.
 import { availableParallelism } from 'node:os';
 import type { ProgressListener } from '../pipeline/progress-event.js';
+import { AmikitError } from '../shared/errors.js';
 import { EBS_BLOCK_SIZE_BYTES } from '../shared/units.js';
 import { type Block } from './block.js';
 import { BLOCK_HOLE, BLOCK_SCAN, BLOCK_WRITTEN_MEANINGFUL_ZEROS } from './block-plan.js';
@@ -52,7 +53,12 @@ export async function* streamBlocks(source: BlockSource, options: StreamBlocksOp
     const job = { slot, lengthBytes, zeroScan: state === BLOCK_SCAN, sha256: options.sha256 ?? true, compress };
     let result;
     if (source.fd !== undefined) {
-      result = await pool.run({ ...job, fd: source.fd, positionBytes: index * EBS_BLOCK_SIZE_BYTES });
+      result = await pool.run({ ...job, fd: source.fd, positionBytes: index * EBS_BLOCK_SIZE_BYTES }).catch((error: unknown) => {
+        if (error instanceof AmikitError && error.code === 'IO') {
+          throw new AmikitError('IO', `cannot read block ${index} of the image: ${error.message}`, { data: { blockIndex: index }, cause: error });
+        }
+        throw error;
+      });
     } else {
       await source.read(index, data, lengthBytes);
       // SHA-256 and xxh64 cover the block padded to 512 KiB, as PutSnapshotBlock sends it.

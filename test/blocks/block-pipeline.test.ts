@@ -154,3 +154,17 @@ describe('block pipeline on a sparse raw image', () => {
     expect(data).toEqual([(10 * 1024 * MiB) / BLOCK, (64 * 1024 * MiB) / BLOCK - 1]);
   });
 });
+
+describe('block pipeline failures', () => {
+  it('a read failure in a worker surfaces as an IO error naming the block', async () => {
+    const input = join(dir, 'in.img');
+    await writeFile(input, randomBytes(2 * BLOCK));
+    const source = await RawImageSource.open(input);
+    // A source whose descriptor is a directory: the worker's read fails with EISDIR.
+    const dirHandle = await open(dir, 'r');
+    const broken = { plan: source.plan, fd: dirHandle.fd, read: () => Promise.resolve(), close: () => Promise.resolve() };
+    await expect(pumpBlocks(broken, [])).rejects.toMatchObject({ code: 'IO', message: expect.stringMatching(/block 0/) });
+    await dirHandle.close();
+    await source.close();
+  });
+});
