@@ -51,16 +51,19 @@ export function buildInode(plan: Ext4Plan, p: InodePlan, extentRoot: Buffer | un
   assert.ok(sectors < 2 ** 48);
 
   let flags = 0;
-  let iBlock: Buffer = Buffer.alloc(60);
+  let iBlock: Buffer;
   if (p.kind === 'file' || p.kind === 'dir' || p.kind === 'journal' || (p.kind === 'symlink' && p.sizeBytes > FAST_SYMLINK_MAX_BYTES)) {
     flags |= EXT4_EXTENTS_FL;
     iBlock = extentRoot!;
-  } else if (node?.kind === 'symlink') {
-    node.target.copy(iBlock, 0); // fast symlink: the target lives in i_block, no flag, no blocks
-  } else if (node?.kind === 'char-device' || node?.kind === 'block-device') {
-    const { major, minor } = node;
-    if (major < 256 && minor < 256) iBlock.writeUInt32LE((major << 8) | minor, 0);
-    else iBlock.writeUInt32LE(((minor & 0xff) | (major << 8) | ((minor & ~0xff) << 12)) >>> 0, 4);
+  } else {
+    iBlock = Buffer.alloc(60);
+    if (node?.kind === 'symlink') {
+      node.target.copy(iBlock, 0); // fast symlink: the target lives in i_block, no flag, no blocks
+    } else if (node?.kind === 'char-device' || node?.kind === 'block-device') {
+      const { major, minor } = node;
+      if (major < 256 && minor < 256) iBlock.writeUInt32LE((major << 8) | minor, 0);
+      else iBlock.writeUInt32LE(((minor & 0xff) | (major << 8) | ((minor & ~0xff) << 12)) >>> 0, 4);
+    }
   }
   if (p.indexed) flags |= EXT4_INDEX_FL;
 
