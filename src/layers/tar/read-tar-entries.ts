@@ -168,7 +168,7 @@ export async function* readTarEntries(source: ByteSource, options: ReadTarOption
     }
     if (header.typeflag === 'g') globalBytes += header.sizeBytes;
     else pending.heldBytes += header.sizeBytes;
-    const data = Buffer.alloc(header.sizeBytes);
+    const data = Buffer.allocUnsafe(header.sizeBytes); // filled entirely by the read below
     {
       const pendingRead = reader.readInto(data, header.sizeBytes, headerOffset + TAR_BLOCK_BYTES);
       if (pendingRead) await pendingRead;
