@@ -55,6 +55,40 @@ static napi_value seek_extent(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* hashBlock(data: Uint8Array, sha256Out: Uint8Array | null): bigint — XXH64 (seed 0), and SHA-256 into sha256Out (32 bytes) when given. */
+static napi_value hash_block(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2) {
+    napi_throw_type_error(env, NULL, "hashBlock(data, sha256Out) needs two arguments");
+    return NULL;
+  }
+  napi_typedarray_type type;
+  size_t length;
+  void *data;
+  CHECK(napi_get_typedarray_info(env, argv[0], &type, &length, &data, NULL, NULL));
+  if (type != napi_uint8_array) {
+    napi_throw_type_error(env, NULL, "hashBlock: data must be a Uint8Array");
+    return NULL;
+  }
+  napi_valuetype out_type;
+  CHECK(napi_typeof(env, argv[1], &out_type));
+  if (out_type != napi_null && out_type != napi_undefined) {
+    size_t out_length;
+    void *out;
+    CHECK(napi_get_typedarray_info(env, argv[1], &type, &out_length, &out, NULL, NULL));
+    if (type != napi_uint8_array || out_length < 32) {
+      napi_throw_type_error(env, NULL, "hashBlock: sha256Out must be a Uint8Array of at least 32 bytes");
+      return NULL;
+    }
+    amikit_sha256((const uint8_t *)data, length, (uint8_t *)out);
+  }
+  napi_value result;
+  CHECK(napi_create_bigint_uint64(env, amikit_xxh64((const uint8_t *)data, length, 0), &result));
+  return result;
+}
+
 /* crc32cIsHardware(): boolean */
 static napi_value crc32c_is_hardware(napi_env env, napi_callback_info info) {
   (void)info;
@@ -67,6 +101,7 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
       {"crc32c", NULL, crc32c, NULL, NULL, NULL, napi_enumerable, NULL},
       {"seekExtent", NULL, seek_extent, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"hashBlock", NULL, hash_block, NULL, NULL, NULL, napi_enumerable, NULL},
       {"crc32cIsHardware", NULL, crc32c_is_hardware, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof(properties) / sizeof(properties[0]), properties));

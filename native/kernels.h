@@ -17,4 +17,10 @@ int amikit_crc32c_is_hardware(void);
  */
 int64_t amikit_seek_extent(int fd, int64_t offset, int whence_data);
 
+/* XXH64 of data with `seed` (xxHash specification). */
+uint64_t amikit_xxh64(const uint8_t *data, size_t length, uint64_t seed);
+
+/* SHA-256 of data into digest (OpenSSL as exported by the Node binary). */
+void amikit_sha256(const uint8_t *data, size_t length, uint8_t digest[32]);
+
 #endif

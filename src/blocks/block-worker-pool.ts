@@ -3,6 +3,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { nativeAddon } from '../kernels/native-addon.js';
 import { AmikitError } from '../shared/errors.js';
 import { EBS_BLOCK_SIZE_BYTES } from '../shared/units.js';
 
@@ -46,7 +47,12 @@ const { readSync } = require('node:fs');
 // The raw binding compresses straight into the shared frame slot: zstd-napi's Compressor would
 // allocate (and the kernel zero) a fresh 512 KiB buffer per block.
 const cctx = workerData.zstdLevel !== null ? new (require(workerData.zstdBindingPath).CCtx)() : undefined;
-const ready = require(workerData.xxhashPath)();
+// The native addon hashes in place (SHA-256 via Node's OpenSSL, XXH64 in C); xxhash-wasm must first
+// copy each block into its own memory. Without the addon, node:crypto and xxhash-wasm are the reference.
+const addon = workerData.addonPath ? require(workerData.addonPath) : undefined;
+const ready = addon
+  ? Promise.resolve({ h64Raw: (data) => addon.hashBlock(data, null) })
+  : require(workerData.xxhashPath)();
 parentPort.on('message', (job) => {
   ready.then(({ h64Raw }) => {
     const view = input.subarray(job.slot * BLOCK, (job.slot + 1) * BLOCK);
@@ -63,8 +69,14 @@ parentPort.on('message', (job) => {
     if (job.zeroScan && view.equals(zero)) {
       result.isZero = true;
     } else {
-      if (job.sha256) result.sha256 = createHash('sha256').update(view).digest();
-      result.xxh64 = h64Raw(view);
+      if (addon) {
+        const digest = job.sha256 ? Buffer.alloc(32) : null;
+        result.xxh64 = addon.hashBlock(view, digest);
+        if (digest) result.sha256 = digest;
+      } else {
+        if (job.sha256) result.sha256 = createHash('sha256').update(view).digest();
+        result.xxh64 = h64Raw(view);
+      }
       if (job.compress) {
         const data = view.subarray(0, job.lengthBytes);
         result.frameLength = cctx.compress(frames.subarray(job.slot * FRAME, (job.slot + 1) * FRAME), data, workerData.zstdLevel);
@@ -112,6 +124,7 @@ export class BlockWorkerPool {
       zstdLevel,
       zstdBindingPath: join(dirname(require.resolve('zstd-napi')), '../binding.js'),
       xxhashPath: require.resolve('xxhash-wasm'),
+      addonPath: nativeAddon().addon ? nativeAddon().path : undefined,
     };
     for (let index = 0; index < workerCount; index++) {
       const worker = new Worker(WORKER_SOURCE, { eval: true, workerData });

@@ -26,12 +26,14 @@ export function kernelReport(): string[] {
     return [
       'crc32c: js (reference implementation)',
       'sparse extents: js (whole file read and zero-scanned)',
+      'block sha-256 + xxh64: js on worker threads (node:crypto, xxhash-wasm)',
       `native addon: not in use: ${reason}`,
     ];
   }
   return [
     `crc32c: native (${addon.crc32cIsHardware() ? 'SSE4.2 crc32 instruction' : 'C table; no SSE4.2 on this CPU'})`,
     'sparse extents: native (lseek SEEK_DATA/SEEK_HOLE)',
-    'sha-256, xxh64, zero scan, zstd: worker threads on node crypto (OpenSSL), xxhash-wasm, zstd-napi',
+    'block sha-256 + xxh64: native on worker threads (Node\'s OpenSSL SHA-256, C XXH64)',
+    'zero scan, zstd: worker threads (memcmp, zstd-napi)',
   ];
 }

@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 export interface NativeAddon {
   crc32c(seed: number, data: Uint8Array): number;
   crc32cIsHardware(): boolean;
+  /** XXH64 (seed 0) of data; SHA-256 of data into sha256Out (32 bytes) unless it is null. */
+  hashBlock(data: Uint8Array, sha256Out: Uint8Array | null): bigint;
   /** lseek SEEK_DATA (data = true) or SEEK_HOLE: the offset, -1 past the last data, -2 - errno on failure. */
   seekExtent(fd: number, offset: number, data: boolean): number;
 }

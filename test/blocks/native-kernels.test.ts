@@ -97,3 +97,24 @@ describe('native sparse extents cover every non-zero byte', () => {
     expect(() => dataExtents(-1, 4096, 'bad')).toThrow(/errno 9/);
   });
 });
+
+describe('native block hash equals node:crypto SHA-256 and xxhash-wasm XXH64', () => {
+  it('on edge and random lengths, unaligned views and without the SHA-256 output', async (ctx) => {
+    const native = requireAddon(ctx);
+    const { createHash } = await import('node:crypto');
+    const { default: xxhash } = await import('xxhash-wasm');
+    const { h64Raw } = await xxhash();
+    const pool = randomBytes((1 << 20) + 64);
+    let offset = 0;
+    for (const length of [...lengths(), 524288]) {
+      const data = pool.subarray(offset % 8, (offset % 8) + length);
+      const digest = Buffer.alloc(32);
+      expect(native.hashBlock(data, digest)).toBe(h64Raw(data));
+      expect(digest.equals(createHash('sha256').update(data).digest())).toBe(true);
+      expect(native.hashBlock(data, null)).toBe(h64Raw(data));
+      offset++;
+    }
+    expect(native.hashBlock(Buffer.alloc(524288), null)).toBe(h64Raw(Buffer.alloc(524288)));
+    expect(() => native.hashBlock(Buffer.alloc(8), Buffer.alloc(31))).toThrow(/32 bytes/);
+  });
+});
