@@ -8,15 +8,27 @@ import { debianRootfsSkipReason, debianRootfsTar } from '../support/debian-rootf
 import { CLI_PATH } from '../support/run-cli.js';
 import { tempDir } from '../support/tools.js';
 
-function runAndSignal(args: string[], signal: NodeJS.Signals, afterMs: number): Promise<{ code: number | null; stderr: string }> {
+/** Polling interval while waiting for the run to create its temporary output. */
+const POLL_MS = 10;
+
+/** Starts the CLI, sends `signal` as soon as its temporary output exists in `dir`, and awaits the exit. */
+function runAndSignal(args: string[], dir: string, signal: NodeJS.Signals): Promise<{ code: number | null; stderr: string; signalled: boolean }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI_PATH, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
+    let signalled = false;
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill(signal), afterMs);
+    const poll = setInterval(() => {
+      void readdir(dir).then((names) => {
+        if (!signalled && names.some((name) => name.includes('.amikit-tmp-'))) {
+          signalled = true;
+          child.kill(signal);
+        }
+      });
+    }, POLL_MS);
     child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stderr });
+      clearInterval(poll);
+      resolve({ code, stderr, signalled });
     });
   });
 }
@@ -32,8 +44,9 @@ describe('interrupting a long run', () => {
       if (!base) return context.skip(debianRootfsSkipReason());
       const dir = (await tempDir(`interrupt-${verb}`)).path;
       const out = join(dir, verb === 'build' ? 'root.img' : 'merged.tar');
-      // The Debian layer takes seconds to process, so the signal lands mid-run.
-      const result = await runAndSignal([verb, '--layer', base, '-o', out], signal, 300);
+      // The signal lands while the output is being written (the Debian layer takes seconds to write).
+      const result = await runAndSignal([verb, '--layer', base, '-o', out], dir, signal);
+      expect(result.signalled).toBe(true);
       expect(result.code).toBe(exitCode);
       expect(result.stderr.trim().split('\n')).toEqual([`amikit: error: interrupted by ${signal}; no output was written`]);
       expect(await readdir(dir)).toEqual([]);
