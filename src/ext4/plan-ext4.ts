@@ -302,6 +302,14 @@ function storedBytes(file: FileNode): number {
 /** Logical blocks holding data: all of a dense file, or the blocks touched by a sparse file's segments. */
 export function fileLogicalRanges(file: FileNode): LogicalRange[] {
   const stored = storedBytes(file);
+  if (!file.segments) {
+    // Dense files (all but sparse ones): one range, without building the one-segment map below.
+    if (stored !== file.sizeBytes) throw new AmikitError('INTERNAL', `file content holds ${stored} bytes but its segments ${file.sizeBytes}`);
+    if (file.sizeBytes === 0) return [];
+    const blockCount = Math.ceil(file.sizeBytes / BLOCK_SIZE_BYTES);
+    if (blockCount > 2 ** 32) throw new AmikitError('FS_LIMIT', `file of ${file.sizeBytes} bytes exceeds ext4's 16 TiB file size limit`);
+    return [{ logicalBlock: 0, blockCount }];
+  }
   const segments = file.segments ?? [{ offsetBytes: 0, lengthBytes: file.sizeBytes }];
   const total = segments.reduce((sum, s) => sum + s.lengthBytes, 0);
   if (total !== stored) {

@@ -356,6 +356,12 @@ function parseId(pax: Map<string, Buffer>, key: 'uid' | 'gid', fallback: number,
   return value;
 }
 
+/** GNU tar's ACL text records and the xattrs they stand for. */
+const ACL_RECORDS = [
+  ['SCHILY.acl.access', 'system.posix_acl_access'],
+  ['SCHILY.acl.default', 'system.posix_acl_default'],
+] as const;
+
 /** Metadata of a member from its header and the PAX records that apply to it. */
 function buildEntry(
   header: TarHeader,
@@ -409,10 +415,7 @@ function buildEntry(
   }
   // GNU tar writes ACLs as text with user and group *names* (even with --numeric-owner), which cannot be
   // resolved offline; the raw xattr (written with --xattrs-include='*') is byte-exact, so it wins.
-  for (const [key, xattr] of [
-    ['SCHILY.acl.access', 'system.posix_acl_access'],
-    ['SCHILY.acl.default', 'system.posix_acl_default'],
-  ] as const) {
+  for (const [key, xattr] of ACL_RECORDS) {
     const text = pax.get(key);
     if (text === undefined || entry.xattrs.has(xattr)) continue;
     try {
