@@ -81,6 +81,8 @@ export function parsePaxDecimal(value: Buffer, key: string, where: string): numb
 
 /** Parses a PAX time ("-12.5", "1700000000.123456789") into seconds and nanoseconds (0 ≤ nsec < 1e9). */
 export function parsePaxTime(value: Buffer, key: string, where: string): { sec: number; nsec: number } {
+  const fast = parsePaxTimeInPlace(value);
+  if (fast !== undefined) return fast;
   const text = value.toString('latin1');
   const match = /^(-?)([0-9]{1,16})(?:\.([0-9]*))?$/.exec(text);
   if (!match || !Number.isSafeInteger(Number(match[2]))) {
@@ -90,6 +92,44 @@ export function parsePaxTime(value: Buffer, key: string, where: string): { sec: 
   const whole = Number(match[2]);
   // Digits beyond nanoseconds are truncated, as GNU tar does.
   const nsec = Number(((match[3] ?? '') + '000000000').slice(0, 9));
+  if (!negative) return { sec: whole, nsec };
+  return nsec === 0 ? { sec: whole === 0 ? 0 : -whole, nsec: 0 } : { sec: -whole - 1, nsec: 1_000_000_000 - nsec };
+}
+
+/**
+ * parsePaxTime for the values tar writers produce (up to 15 integer digits, always a safe integer),
+ * read from the bytes without a string, a regex match or padding strings: GNU tar gives every member
+ * atime and ctime records, so this runs twice per member. Anything else returns undefined and takes
+ * the general parser (same results, same errors).
+ */
+function parsePaxTimeInPlace(value: Buffer): { sec: number; nsec: number } | undefined {
+  const length = value.length;
+  let i = 0;
+  const negative = length > 0 && value[0] === 0x2d;
+  if (negative) i = 1;
+  const digitsStart = i;
+  let whole = 0;
+  for (; i < length; i++) {
+    const c = value[i]!;
+    if (c < 0x30 || c > 0x39) break;
+    whole = whole * 10 + (c - 0x30);
+  }
+  if (i === digitsStart || i - digitsStart > 15) return undefined;
+  let nsec = 0;
+  if (i < length) {
+    if (value[i] !== 0x2e) return undefined;
+    let fractionDigits = 0;
+    for (i++; i < length; i++) {
+      const c = value[i]!;
+      if (c < 0x30 || c > 0x39) return undefined;
+      // Digits beyond nanoseconds are truncated, as GNU tar does.
+      if (fractionDigits < 9) {
+        nsec = nsec * 10 + (c - 0x30);
+        fractionDigits++;
+      }
+    }
+    for (; fractionDigits < 9; fractionDigits++) nsec *= 10;
+  }
   if (!negative) return { sec: whole, nsec };
   return nsec === 0 ? { sec: whole === 0 ? 0 : -whole, nsec: 0 } : { sec: -whole - 1, nsec: 1_000_000_000 - nsec };
 }

@@ -136,12 +136,13 @@ export async function* readTarEntries(source: ByteSource, options: ReadTarOption
   };
 
   /** Checks a data region against the source before anything is allocated or read for it. */
-  const checkDataFits = (headerOffset: number, dataOffset: number, storedBytes: number, what: string): void => {
+  // `what` may be a function: naming a member's path is a few conversions, worth paying only for the message.
+  const checkDataFits = (headerOffset: number, dataOffset: number, storedBytes: number, what: string | (() => string)): void => {
     if (dataOffset + storedBytes > sizeBytes) {
       throw fail(
         'INPUT_FORMAT',
         headerOffset,
-        `truncated: ${what} needs ${storedBytes} bytes at offset ${dataOffset} but the archive ends at ${sizeBytes}`,
+        `truncated: ${typeof what === 'function' ? what() : what} needs ${storedBytes} bytes at offset ${dataOffset} but the archive ends at ${sizeBytes}`,
       );
     }
   };
@@ -320,20 +321,20 @@ export async function* readTarEntries(source: ByteSource, options: ReadTarOption
         extended = block[GNU_EXTENSION_IS_EXTENDED] !== 0;
         regionStart += TAR_BLOCK_BYTES;
       }
-      checkDataFits(entryOffset, regionStart, roundUpToBlock(regionBytes), `data of ${displayPath(path)}`);
+      checkDataFits(entryOffset, regionStart, roundUpToBlock(regionBytes), () => `data of ${displayPath(path)}`);
       entry.sizeBytes = pax.has('GNU.sparse.size') ? parsePaxSize(pax, where(entryOffset), 'GNU.sparse.size') : header.gnuRealSizeBytes;
       entry.segments = checkSegments(slots, entry.sizeBytes, regionBytes, path, fail, entryOffset);
       entry.dataOffsetBytes = regionStart;
       entry.storedBytes = regionBytes;
     } else if (type === 'file' && isPaxSparse(pax)) {
-      checkDataFits(entryOffset, regionStart, roundUpToBlock(regionBytes), `data of ${displayPath(path)}`);
+      checkDataFits(entryOffset, regionStart, roundUpToBlock(regionBytes), () => `data of ${displayPath(path)}`);
       const sparse = await decodePaxSparse(source, pax, pending.pax, regionStart, regionBytes, where(entryOffset), fail, entryOffset);
       entry.sizeBytes = sparse.realSizeBytes;
       entry.segments = checkSegments(sparse.segments, sparse.realSizeBytes, regionBytes - sparse.mapBytes, path, fail, entryOffset);
       entry.dataOffsetBytes = regionStart + sparse.mapBytes;
       entry.storedBytes = regionBytes - sparse.mapBytes;
     } else {
-      checkDataFits(entryOffset, regionStart, roundUpToBlock(regionBytes), `data of ${displayPath(path)}`);
+      checkDataFits(entryOffset, regionStart, roundUpToBlock(regionBytes), () => `data of ${displayPath(path)}`);
       entry.dataOffsetBytes = regionStart;
       entry.storedBytes = type === 'file' ? regionBytes : 0;
       entry.sizeBytes = type === 'file' ? regionBytes : 0;
