@@ -3,7 +3,7 @@
 import type { ByteSource } from '../tree/byte-source.js';
 import { makeMeta } from '../tree/node.js';
 import type { Layer, LayerEntry } from './layer.js';
-import { readTarEntries, type TarEntry } from './tar/read-tar-entries.js';
+import { scanTarEntries, type TarEntry } from './tar/read-tar-entries.js';
 
 export interface TarLayerOptions {
   /** What to call the layer in messages; default the source's name. */
@@ -26,9 +26,9 @@ export class TarLayer implements Layer {
     this.onWarning = options.onWarning;
   }
 
-  async *entries(): AsyncGenerator<LayerEntry> {
+  entries(): AsyncGenerator<LayerEntry> {
     const onWarning = (message: string): void => this.onWarning?.(message);
-    for await (const entry of readTarEntries(this.source, { onWarning })) yield layerEntryOf(entry, this.source, this.name);
+    return scanTarEntries(this.source, { onWarning }, (entry) => layerEntryOf(entry, this.source, this.name));
   }
 
   async close(): Promise<void> {

@@ -118,7 +118,16 @@ class ReadAhead {
  * @throws AmikitError INPUT_FORMAT (corrupt, truncated, unsupported) or INPUT_LIMIT (absurd sizes), with a
  *   one-line message `${source.name}: offset N: …`.
  */
-export async function* readTarEntries(source: ByteSource, options: ReadTarOptions = {}): AsyncGenerator<TarEntry> {
+export function readTarEntries(source: ByteSource, options: ReadTarOptions = {}): AsyncGenerator<TarEntry> {
+  return scanTarEntries(source, options, (entry) => entry);
+}
+
+/**
+ * readTarEntries with each entry mapped before it is yielded: a layer maps entries to its own type in
+ * the same generator instead of re-yielding them through a second one (an async generator level costs
+ * a promise and a result object per member).
+ */
+export async function* scanTarEntries<T>(source: ByteSource, options: ReadTarOptions, map: (entry: TarEntry) => T): AsyncGenerator<T> {
   const warn = options.onWarning ?? ((): void => undefined);
   const sizeBytes = source.sizeBytes;
   const where = (offsetBytes: number): string => `${source.name}: offset ${offsetBytes}`;
@@ -343,7 +352,7 @@ export async function* readTarEntries(source: ByteSource, options: ReadTarOption
 
     offset = regionStart + roundUpToBlock(regionBytes);
     pending = freshPending();
-    yield entry;
+    yield map(entry);
   }
 }
 
