@@ -7,7 +7,7 @@ import { EBS_BLOCK_SIZE_BYTES } from '../shared/units.js';
 import { type Block } from './block.js';
 import { BLOCK_HOLE, BLOCK_SCAN, BLOCK_WRITTEN_MEANINGFUL_ZEROS } from './block-plan.js';
 import type { BlockSource } from './block-source.js';
-import { BlockWorkerPool } from './block-worker-pool.js';
+import { BlockWorkerPool, type BlockJobResult } from './block-worker-pool.js';
 
 export interface StreamBlocksOptions {
   /** SHA-256 per block (default true); false when no consumer needs it, e.g. a .img.zst without manifest. */
@@ -17,13 +17,17 @@ export interface StreamBlocksOptions {
   /** Worker threads; default: the machine's cores (hashing and compression dominate). */
   workerCount?: number;
   /**
-   * Data blocks in flight; memory is about this × 1 MiB (input and frame slots). Default 4 per
-   * worker: enough to keep every worker busy while the main thread reads and writes.
+   * Data blocks in flight; memory is about this × 1 MiB (input and frame slots). Default two batches
+   * per worker: one being hashed while the other is consumed, so no worker waits for the main thread.
    */
   slotCount?: number;
+  /** Blocks per worker message (default 4: 2 MiB jobs, few enough hand-offs to ride out a busy scheduler). */
+  batchBlocks?: number;
   signal?: AbortSignal;
   onProgress?: ProgressListener;
 }
+
+const DEFAULT_BATCH_BLOCKS = 4;
 
 /** Holes and finished blocks queued ahead of the consumer; bounds memory on huge sparse images. */
 const MAX_QUEUED_BLOCKS = 4096;
@@ -37,7 +41,8 @@ const MAX_QUEUED_BLOCKS = 4096;
 export async function* streamBlocks(source: BlockSource, options: StreamBlocksOptions = {}): AsyncGenerator<Block> {
   const { plan } = source;
   const workerCount = Math.max(1, options.workerCount ?? availableParallelism());
-  const slotCount = Math.max(2, options.slotCount ?? workerCount * 4);
+  const batchBlocks = Math.max(1, options.batchBlocks ?? DEFAULT_BATCH_BLOCKS);
+  const slotCount = Math.max(batchBlocks, options.slotCount ?? workerCount * 2 * batchBlocks);
   const compress = options.zstdLevel !== undefined;
   const pool = new BlockWorkerPool(workerCount, slotCount, compress ? options.zstdLevel! : null);
   const freeSlots = Array.from({ length: slotCount }, (_, slot) => slotCount - 1 - slot);
@@ -47,37 +52,56 @@ export async function* streamBlocks(source: BlockSource, options: StreamBlocksOp
 
   const lengthOf = (index: number) => Math.min(EBS_BLOCK_SIZE_BYTES, plan.sizeBytes - index * EBS_BLOCK_SIZE_BYTES);
 
-  const process = async (index: number, slot: number, state: number) => {
-    const lengthBytes = lengthOf(index);
-    const data = pool.slotData(slot);
-    const job = { slot, lengthBytes, zeroScan: state === BLOCK_SCAN, sha256: options.sha256 ?? true, compress };
-    let result;
+  const sha256 = options.sha256 ?? true;
+
+  /** Hashes (and compresses) a run of consecutive non-hole blocks in one worker message. */
+  const processBatch = async (batch: { index: number; slot: number; state: number }[]) => {
+    const items = batch.map(({ index, slot, state }) => ({
+      slot,
+      lengthBytes: lengthOf(index),
+      zeroScan: state === BLOCK_SCAN,
+      positionBytes: index * EBS_BLOCK_SIZE_BYTES,
+    }));
     if (source.fd !== undefined) {
-      result = await pool.run({ ...job, fd: source.fd, positionBytes: index * EBS_BLOCK_SIZE_BYTES }).catch((error: unknown) => {
+      return pool.run({ items, fd: source.fd, sha256, compress }).catch((error: unknown) => {
         if (error instanceof AmikitError && error.code === 'IO') {
-          throw new AmikitError('IO', `cannot read block ${index} of the image: ${error.message}`, { data: { blockIndex: index }, cause: error });
+          const first = batch[0]!.index;
+          const where = batch.length > 1 ? `blocks ${first}–${first + batch.length - 1}` : `block ${first}`;
+          throw new AmikitError('IO', `cannot read ${where} of the image: ${error.message}`, { data: { blockIndex: first }, cause: error });
         }
         throw error;
       });
-    } else {
-      await source.read(index, data, lengthBytes);
-      // SHA-256 and xxh64 cover the block padded to 512 KiB, as PutSnapshotBlock sends it.
-      if (lengthBytes < EBS_BLOCK_SIZE_BYTES) data.fill(0, lengthBytes);
-      result = await pool.run(job);
     }
+    for (const item of items) {
+      const data = pool.slotData(item.slot);
+      await source.read(item.positionBytes / EBS_BLOCK_SIZE_BYTES, data, item.lengthBytes);
+      // SHA-256 and xxh64 cover the block padded to 512 KiB, as PutSnapshotBlock sends it.
+      if (item.lengthBytes < EBS_BLOCK_SIZE_BYTES) data.fill(0, item.lengthBytes);
+    }
+    return pool.run({ items, sha256, compress });
+  };
+
+  const toBlock = (index: number, slot: number, state: number, result: BlockJobResult): Block => {
+    const lengthBytes = lengthOf(index);
     const isHole = result.isZero;
-    const block: Block = {
+    return {
       index,
       lengthBytes,
       isHole,
       hasMeaningfulZeros: state === BLOCK_WRITTEN_MEANINGFUL_ZEROS,
       sha256: result.sha256,
       xxh64: result.xxh64,
-      data: isHole ? undefined : data.subarray(0, lengthBytes),
+      data: isHole ? undefined : pool.slotData(slot).subarray(0, lengthBytes),
       zstdFrame: !isHole && compress ? pool.slotFrame(slot, result.frameLength) : undefined,
       frameChecksum: !isHole && compress ? result.frameChecksum : undefined,
     };
-    return { block, slot };
+  };
+
+  /** Non-hole blocks from `index` on, up to a full batch. */
+  const runLengthFrom = (index: number) => {
+    let length = 0;
+    while (length < batchBlocks && index + length < plan.blockCount && plan.states[index + length] !== BLOCK_HOLE) length++;
+    return length;
   };
 
   try {
@@ -86,15 +110,25 @@ export async function* streamBlocks(source: BlockSource, options: StreamBlocksOp
         const state = plan.states[nextIndex]!;
         if (state === BLOCK_HOLE) {
           queue.push(Promise.resolve({ block: holeBlock(nextIndex, lengthOf(nextIndex)), slot: undefined }));
-        } else {
-          const slot = freeSlots.pop();
-          if (slot === undefined) break;
-          const pending = process(nextIndex, slot, state);
+          nextIndex++;
+          continue;
+        }
+        // Wait for enough free slots to send a whole batch (or the whole run before the next hole).
+        const runLength = Math.min(runLengthFrom(nextIndex), MAX_QUEUED_BLOCKS - queue.length);
+        if (freeSlots.length < runLength) break;
+        const batch = Array.from({ length: runLength }, (_, offset) => ({
+          index: nextIndex + offset,
+          slot: freeSlots.pop()!,
+          state: plan.states[nextIndex + offset]!,
+        }));
+        nextIndex += runLength;
+        const results = processBatch(batch);
+        for (const [position, { index, slot, state: blockState }] of batch.entries()) {
+          const pending = results.then((all) => ({ block: toBlock(index, slot, blockState, all[position]!), slot }));
           // Rejections surface when the consumer reaches this block; avoid an unhandled-rejection crash meanwhile.
           pending.catch(() => undefined);
           queue.push(pending);
         }
-        nextIndex++;
       }
       const head = queue.shift();
       if (!head) break;
