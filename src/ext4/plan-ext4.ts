@@ -35,7 +35,7 @@ import {
   RO_COMPAT_METADATA_CSUM,
   RO_COMPAT_SPARSE_SUPER,
 } from './format/constants.js';
-import { dirBlockCount, type DirBlocksOptions, type DirEntryInput } from './format/dir-blocks.js';
+import { planDirBlocks, type DirBlocksOptions, type DirEntryInput, type PlannedDirBlocks } from './format/dir-blocks.js';
 import type { Extent } from './format/extent.js';
 import { layoutXattrs } from './format/xattr.js';
 import { computeGeometry, hasSuperblockBackup, type Geometry } from './geometry.js';
@@ -72,6 +72,8 @@ export interface InodePlan {
   parentIno?: number;
   entries?: DirEntryRef[];
   indexed?: boolean;
+  /** Directories: the layout of their blocks, made while planning, encoded by the writer. */
+  dirBlocks?: PlannedDirBlocks;
 }
 
 export interface XattrBlockPlan {
@@ -254,7 +256,10 @@ function prepare(
     if (node.kind === 'dir') {
       plan.parentIno = numbered.parentIno!;
       plan.entries = numbered.entries!;
-      const count = dirBlockCount(dirEntryInputs(plan.entries), dirBlocksOptions(ids, plan.ino, plan.parentIno));
+      // Planned once here and encoded from this plan by the writer (validation, uniqueness and hashing
+      // of every name ran twice before).
+      plan.dirBlocks = planDirBlocks(dirEntryInputs(plan.entries), dirBlocksOptions(ids, plan.ino, plan.parentIno));
+      const count = plan.dirBlocks.blockCount;
       plan.logicalRanges = [{ logicalBlock: 0, blockCount: count }];
       plan.sizeBytes = count * BLOCK_SIZE_BYTES;
     } else if (node.kind === 'file') {

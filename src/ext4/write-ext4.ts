@@ -36,7 +36,7 @@ import {
   LOG_GROUPS_PER_FLEX,
   SUPERBLOCK_OFFSET_BYTES,
 } from './format/constants.js';
-import { buildDirBlocks } from './format/dir-blocks.js';
+import { buildDirBlocks, buildPlannedDirBlocks } from './format/dir-blocks.js';
 import { encodeGroupDescriptor } from './format/group-descriptor.js';
 import { inodeChecksumSeed } from './format/inode.js';
 import { encodeJournalSuperblock } from './format/journal-superblock.js';
@@ -296,7 +296,9 @@ async function writeMetadataBlocks(plan: Ext4Plan, writer: CoalescingWriter): Pr
       await yieldToIo();
     }
     if (p.kind === 'dir') {
-      const built = buildDirBlocks(dirEntryInputs(p.entries!), dirBlocksOptions(plan, p.ino, p.parentIno!));
+      const built = p.dirBlocks
+        ? buildPlannedDirBlocks(p.dirBlocks)
+        : buildDirBlocks(dirEntryInputs(p.entries!), dirBlocksOptions(plan, p.ino, p.parentIno!));
       p.indexed = built.indexed;
       await writeMapped(writer, p, built.blocks);
     } else if (p.kind === 'symlink' && p.dataBlockCount > 0) {

@@ -86,14 +86,36 @@ type Plan = { kind: 'linear'; blockCount: number } | { kind: 'htree'; htree: Htr
  *   FS_LIMIT for a name over 255 bytes or a directory too large for a two-level htree.
  */
 export function buildDirBlocks(entries: readonly DirEntryInput[], options: DirBlocksOptions): DirBlocks {
-  const plan = planDirectory(entries, options);
-  if (plan.kind === 'linear') return { blocks: buildLinear(entries, options, plan.blockCount), indexed: false };
-  return { blocks: buildHtree(plan.htree, options), indexed: true };
+  return buildPlannedDirBlocks(planDirBlocks(entries, options));
 }
 
 /** The block count buildDirBlocks would produce, without encoding (for allocation planning). */
 export function dirBlockCount(entries: readonly DirEntryInput[], options: DirBlocksOptions): number {
   return planDirectory(entries, options).blockCount;
+}
+
+/** A directory checked and laid out but not encoded: its block count now, its blocks later. */
+export interface PlannedDirBlocks {
+  readonly blockCount: number;
+  readonly entries: readonly DirEntryInput[];
+  readonly options: DirBlocksOptions;
+  readonly plan: Plan;
+}
+
+/**
+ * Validates and lays out a directory once, for a caller that needs the block count first (to allocate)
+ * and the blocks later: buildPlannedDirBlocks(planDirBlocks(e, o)) is buildDirBlocks(e, o) without a
+ * second validation, uniqueness check and hashing pass.
+ */
+export function planDirBlocks(entries: readonly DirEntryInput[], options: DirBlocksOptions): PlannedDirBlocks {
+  const plan = planDirectory(entries, options);
+  return { blockCount: plan.blockCount, entries, options, plan };
+}
+
+export function buildPlannedDirBlocks(planned: PlannedDirBlocks): DirBlocks {
+  const { plan, entries, options } = planned;
+  if (plan.kind === 'linear') return { blocks: buildLinear(entries, options, plan.blockCount), indexed: false };
+  return { blocks: buildHtree(plan.htree, options), indexed: true };
 }
 
 function planDirectory(entries: readonly DirEntryInput[], options: DirBlocksOptions): Plan {
