@@ -30,6 +30,8 @@ export interface ReadTarOptions {
 export const MAX_EXTENDED_HEADER_BYTES = 1024 * 1024;
 /** Sparse maps with more segments than this are refused. */
 export const MAX_SPARSE_SEGMENTS = 1_000_000;
+/** Header records scanned between event-loop turns: about a millisecond of work. */
+const HEADERS_PER_EVENT_LOOP_TURN = 512;
 /** Largest uid/gid an ext4 inode can hold. */
 const MAX_ID = 0xffffffff;
 
@@ -187,7 +189,14 @@ export async function* scanTarEntries<T>(source: ByteSource, options: ReadTarOpt
   };
 
 
+  let headersSinceYield = 0;
   for (;;) {
+    // With synchronous reads nothing here waits on I/O: hand the event loop a turn now and then so
+    // signals (Ctrl-C), timers and progress are served during a long scan.
+    if (++headersSinceYield >= HEADERS_PER_EVENT_LOOP_TURN) {
+      headersSinceYield = 0;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
     const hasPending = pending.headerOffsetBytes !== undefined;
     if (offset === sizeBytes) {
       if (hasPending) throw fail('INPUT_FORMAT', pending.headerOffsetBytes!, 'truncated: extended header is not followed by a member');
