@@ -8,6 +8,11 @@ import { ioError } from '../shared/errors.js';
 
 /** Temp files still open, so a signal handler can remove them before the process exits. */
 const pending = new Set<TempOutput>();
+/**
+ * Every temp path from just before its creation until commit or discard: a signal may land while the
+ * open is in flight, before the TempOutput exists, and the file must not survive that either.
+ */
+const pendingPaths = new Set<string>();
 
 export class TempOutput {
   private done = false;
@@ -22,9 +27,11 @@ export class TempOutput {
   static async create(finalPath: string): Promise<TempOutput> {
     const tempPath = join(dirname(finalPath), `.${basename(finalPath)}.amikit-tmp-${randomBytes(6).toString('hex')}`);
     let handle: FileHandle;
+    pendingPaths.add(tempPath);
     try {
       handle = await open(tempPath, 'wx', 0o644);
     } catch (error) {
+      pendingPaths.delete(tempPath);
       throw ioError('create output next to', finalPath, error);
     }
     const output = new TempOutput(finalPath, tempPath, handle);
@@ -44,6 +51,7 @@ export class TempOutput {
     }
     this.done = true;
     pending.delete(this);
+    pendingPaths.delete(this.tempPath);
   }
 
   /** Closes and removes the temporary file; safe to call more than once. */
@@ -53,6 +61,7 @@ export class TempOutput {
     pending.delete(this);
     await this.handle.close().catch(() => undefined);
     await unlink(this.tempPath).catch(() => undefined);
+    pendingPaths.delete(this.tempPath);
   }
 }
 
@@ -72,6 +81,7 @@ export async function withTempOutput<T>(finalPath: string, body: (output: TempOu
 /** Removes every pending temp output (called on SIGINT/SIGTERM). */
 export async function discardAllTempOutputs(): Promise<void> {
   await Promise.all([...pending].map((output) => output.discard()));
+  discardAllTempOutputsSync();
 }
 
 /**
@@ -79,12 +89,13 @@ export async function discardAllTempOutputs(): Promise<void> {
  * a closed stderr pipe), when no asynchronous cleanup can run any more.
  */
 export function discardAllTempOutputsSync(): void {
-  for (const output of pending) {
+  for (const path of pendingPaths) {
     try {
-      unlinkSync(output.tempPath);
+      unlinkSync(path);
     } catch {
-      // Already gone: nothing to clean.
+      // Already gone, or its open never completed: nothing to clean.
     }
   }
+  pendingPaths.clear();
   pending.clear();
 }
