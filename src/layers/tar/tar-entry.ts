@@ -32,3 +32,14 @@ export interface TarEntry {
   /** Offset of this entry's first header record (its first PAX/GNU extension header, if any). */
   headerOffsetBytes: number;
 }
+
+/** The ustar typeflag of each entry type a tar can hold (no tar format has one for sockets). */
+export const TYPEFLAG_OF_TYPE: Readonly<Record<Exclude<TarEntryType, 'socket'>, string>> = {
+  file: '0',
+  hardlink: '1',
+  symlink: '2',
+  'char-device': '3',
+  'block-device': '4',
+  dir: '5',
+  fifo: '6',
+};

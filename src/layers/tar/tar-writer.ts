@@ -7,7 +7,7 @@ import { displayPath, nameToBytes } from '../../tree/paths.js';
 import { aclXattrToText } from './acl-text.js';
 import { encodePaxRecord, formatPaxTime } from './pax.js';
 import { encodeTarHeader, octalFieldMax, splitUstarPath, TAR_BLOCK_BYTES } from './tar-header.js';
-import type { TarEntryType } from './tar-entry.js';
+import { TYPEFLAG_OF_TYPE, type TarEntryType } from './tar-entry.js';
 
 /** Where the archive goes: a file, a stream, a hash. Each write is awaited before the next. */
 export interface TarWriterSink {
@@ -42,15 +42,6 @@ const ACL_TEXT_RECORDS: readonly (readonly [string, string])[] = [
 const USTAR_NAME_BYTES = 100;
 const MAX_OCTAL_8 = octalFieldMax(8); // mode, uid, gid, devmajor, devminor
 const MAX_OCTAL_12 = octalFieldMax(12); // size, mtime
-const TYPEFLAG: Record<Exclude<TarEntryType, 'socket'>, string> = {
-  file: '0',
-  hardlink: '1',
-  symlink: '2',
-  'char-device': '3',
-  'block-device': '4',
-  dir: '5',
-  fifo: '6',
-};
 
 function isAscii(bytes: Buffer): boolean {
   for (const byte of bytes) if (byte >= 0x80) return false;
@@ -188,7 +179,7 @@ export function encodeEntryHeaders(entry: TarWriterEntry): EncodedHeaders {
     gid: entry.gid > MAX_OCTAL_8 ? 0 : entry.gid,
     sizeBytes: memberSizeBytes > MAX_OCTAL_12 ? 0 : memberSizeBytes,
     mtimeSec: mtimeField,
-    typeflag: TYPEFLAG[entry.type],
+    typeflag: TYPEFLAG_OF_TYPE[entry.type],
     linkname: linkBytes.length > USTAR_NAME_BYTES ? linkBytes.subarray(0, USTAR_NAME_BYTES) : linkBytes,
     devMajor: devMajor > MAX_OCTAL_8 ? 0 : devMajor,
     devMinor: devMinor > MAX_OCTAL_8 ? 0 : devMinor,
