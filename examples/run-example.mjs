@@ -24,8 +24,9 @@ function step(title, command, args) {
 }
 
 step('amikit flatten (merge the layers into one tar)', process.execPath, [cli, 'flatten', ...layers, '-o', join(out, 'merged.tar')]);
-step('amikit build (write an ext4 root filesystem image)', process.execPath, [
+step('amikit build (strip host state, inject a key, write an ext4 root filesystem image)', process.execPath, [
   cli, 'build', ...layers, '-o', join(out, 'root.img'), '--seed', 'example', '--label', 'example-root',
+  '--sysprep', '--ssh-key', `admin=${join(here, 'keys', 'admin.pub')}`, '--hostname', 'example-host',
 ]);
 if (!step('e2fsck -fn (an independent check of the image)', 'e2fsck', ['-fn', join(out, 'root.img')])) {
   console.log('(e2fsck not installed: skipped the independent check)');
