@@ -10,14 +10,14 @@ tar_opts=(--sort=name --mtime=@$epoch --owner=0 --group=0 --numeric-owner --form
   --pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime)
 
 base="$work/base"
-mkdir -p "$base"/{etc,root,home/admin/.ssh,usr/bin,var/log,tmp}
+mkdir -p "$base"/{etc,root,home/admin,usr/bin,var/log,tmp}
 printf 'root:x:0:0:root:/root:/bin/sh\nadmin:x:1000:1000:Admin:/home/admin:/bin/sh\n' >"$base/etc/passwd"
 printf 'root:x:0:\nadmin:x:1000:\n' >"$base/etc/group"
 printf 'example\n' >"$base/etc/hostname"
 printf 'PRETTY_NAME="amikit example"\nID=example\n' >"$base/etc/os-release"
 printf '#!/bin/sh\necho hello from amikit\n' >"$base/usr/bin/hello"
 printf 'a log line from the build host\n' >"$base/var/log/old.log"
-chmod 0755 "$base/usr/bin/hello"; chmod 0700 "$base/root" "$base/home/admin/.ssh"; chmod 1777 "$base/tmp"
+chmod 0755 "$base/usr/bin/hello"; chmod 0700 "$base/root"; chmod 1777 "$base/tmp"
 ln -s hello "$base/usr/bin/hi"
 tar "${tar_opts[@]}" -C "$base" -cf - . | gzip -n -9 >layers/base.tar.gz.tmp
 mv layers/base.tar.gz.tmp layers/base.tar.gz
