@@ -241,12 +241,21 @@ export class ImageEditor {
     return count;
   }
 
-  /** Sets mode/owner of the entry at `path` (final symlink followed); records only a real change. */
+  /**
+   * Sets mode/owner of the entry at `path` (final symlink followed); records only a real change, with a
+   * detail naming the old and new values (e.g. "mode 0755 -> 0700, owner 0:0 -> 1000:1000").
+   */
   setOwnership(path: string, ownership: Partial<Ownership>): void {
     const found = this.resolve(path, true);
     if (!found?.node || ownershipMatches(found.node.meta, ownership)) return;
-    applyOwnership(found.node.meta, ownership);
-    this.record({ action: 'modified', path: displayPath(found.path), detail: 'mode/owner' });
+    const meta = found.node.meta;
+    const parts: string[] = [];
+    if (ownership.mode !== undefined && meta.mode !== ownership.mode) parts.push(`mode ${octal(meta.mode)} -> ${octal(ownership.mode)}`);
+    if ((ownership.uid !== undefined && meta.uid !== ownership.uid) || (ownership.gid !== undefined && meta.gid !== ownership.gid)) {
+      parts.push(`owner ${meta.uid}:${meta.gid} -> ${ownership.uid ?? meta.uid}:${ownership.gid ?? meta.gid}`);
+    }
+    applyOwnership(meta, ownership);
+    this.record({ action: 'modified', path: displayPath(found.path), detail: parts.join(', ') });
   }
 
   /** Sets (or, with undefined, removes) an extended attribute; records only a real change. */
@@ -279,6 +288,10 @@ function applyOwnership(meta: NodeMeta, ownership: Partial<Ownership>): void {
   if (ownership.mode !== undefined) meta.mode = ownership.mode;
   if (ownership.uid !== undefined) meta.uid = ownership.uid;
   if (ownership.gid !== undefined) meta.gid = ownership.gid;
+}
+
+function octal(mode: number): string {
+  return mode.toString(8).padStart(4, '0');
 }
 
 /** Joins an absolute directory path and a child name. */

@@ -26,12 +26,33 @@ describe('ssh-authorized-keys', () => {
     await expectIdempotent(sshAuthorizedKeys, tree, values, { hostFiles });
   });
 
-  it('appends to an existing file without a final newline, keeping its mode and owner, and skips keys already there', async () => {
+  it('appends to an existing file without a final newline and skips keys already there', async () => {
     const existing = `command="echo hi" ${ed25519(1, 'old')}`;
-    const tree = makeTree({ '/etc/passwd': PASSWD, '/home/admin/.ssh/authorized_keys': { text: existing, mode: 0o644, uid: 1000, gid: 1001 } });
+    const tree = makeTree({ '/etc/passwd': PASSWD, '/home/admin/.ssh': { dir: true, mode: 0o700, uid: 1000, gid: 1001 }, '/home/admin/.ssh/authorized_keys': { text: existing, mode: 0o600, uid: 1000, gid: 1001 } });
     await runOps([sshAuthorizedKeys], tree, { 'ssh-key': ['admin=/a.pub'] }, { hostFiles: { '/a.pub': `${ed25519(1)}\n${ed25519(3)}\n` } });
     expect(textAt(tree, '/home/admin/.ssh/authorized_keys')).toBe(`${existing}\n${ed25519(3)}\n`);
-    expect(tree.lookup('/home/admin/.ssh/authorized_keys')?.meta.mode).toBe(0o644);
+    expect(tree.lookup('/home/admin/.ssh/authorized_keys')?.meta).toMatchObject({ mode: 0o600, uid: 1000, gid: 1001 });
+  });
+
+  it('gives an existing ~/.ssh and authorized_keys owned by root or group-writable to the user, 0700 and 0600, and reports it', async () => {
+    // As left by a layer that ran `mkdir ~admin/.ssh` as root with a 002 umask: sshd's StrictModes would refuse the key.
+    const tree = makeTree({
+      '/etc/passwd': PASSWD,
+      '/home/admin': { dir: true, uid: 1000, gid: 1001 },
+      '/home/admin/.ssh': { dir: true, mode: 0o775, uid: 0, gid: 0 },
+      '/home/admin/.ssh/authorized_keys': { text: `${ed25519(1)}\n`, mode: 0o664, uid: 0, gid: 0 },
+    });
+    const values = { 'ssh-key': ['admin=/a.pub'] };
+    const hostFiles = { '/a.pub': ed25519(1) };
+    const report = await runOps([sshAuthorizedKeys], tree, values, { hostFiles });
+    expect(tree.lookup('/home/admin/.ssh')?.meta).toMatchObject({ mode: 0o700, uid: 1000, gid: 1001 });
+    expect(tree.lookup('/home/admin/.ssh/authorized_keys')?.meta).toMatchObject({ mode: 0o600, uid: 1000, gid: 1001 });
+    expect(textAt(tree, '/home/admin/.ssh/authorized_keys')).toBe(`${ed25519(1)}\n`);
+    expect(report.operations.flatMap((op) => op.changes)).toEqual([
+      { action: 'modified', path: '/home/admin/.ssh', detail: 'mode 0775 -> 0700, owner 0:0 -> 1000:1001' },
+      { action: 'modified', path: '/home/admin/.ssh/authorized_keys', detail: 'mode 0664 -> 0600, owner 0:0 -> 1000:1001' },
+    ]);
+    await expectIdempotent(sshAuthorizedKeys, tree, values, { hostFiles });
   });
 
   it('labels ssh_home_t on SELinux images with a policy, and asks for /.autorelabel without one', async () => {

@@ -1,5 +1,5 @@
 // `--ssh-key USER=PUBKEYFILE`: appends public keys to the user's authorized_keys with virt-customize's
-// rules (passwd lookup, ~/.ssh 0700 and authorized_keys 0600 owned uid:gid when created), but each key once,
+// rules (passwd lookup, ~/.ssh 0700 and authorized_keys 0600 owned uid:gid, existing ones corrected), each key once,
 // validated, and labelled ssh_home_t for SELinux images (sshd(8) AUTHORIZED_KEYS FILE FORMAT).
 import { AmikitError } from '../../shared/errors.js';
 import { displayPath, pathFromUtf8 } from '../../tree/paths.js';
@@ -111,7 +111,7 @@ export const sshAuthorizedKeys: CustomizeOperation = {
   order: 90,
   summary: "append public keys to a user's authorized_keys",
   description:
-    "`--ssh-key USER=PUBKEYFILE`: USER must be in the image's `/etc/passwd` (exit 2 otherwise) and their home must exist; `~/.ssh` (0700) and `authorized_keys` (0600) are created owned by the user's uid:gid when missing (existing ones keep mode and owner); each key of the file is validated (exit 2 on a malformed line or a private key) and appended once, never duplicated, every line ending in a newline. On an SELinux image with its policy present both get `security.selinux=system_u:object_r:ssh_home_t:s0`; with SELinux enabled but no policy files, `/.autorelabel` is created. Symlinks (e.g. `~/.ssh`) are followed inside the image only; one leading outside is refused.",
+    "`--ssh-key USER=PUBKEYFILE`: USER must be in the image's `/etc/passwd` (exit 2 otherwise) and their home must exist; `~/.ssh` (0700) and `authorized_keys` (0600) are created owned by the user's uid:gid when missing, and existing ones are set to that owner and mode (reported as a mode/owner change) because sshd's StrictModes refuses keys in a directory or file another user owns or can write; each key of the file is validated (exit 2 on a malformed line or a private key) and appended once, never duplicated, every line ending in a newline. On an SELinux image with its policy present both get `security.selinux=system_u:object_r:ssh_home_t:s0`; with SELinux enabled but no policy files, `/.autorelabel` is created. Symlinks (e.g. `~/.ssh`) are followed inside the image only; one leading outside is refused.",
   options: [{ flag: 'ssh-key', type: 'string', multiple: true, valueName: 'USER=PUBKEYFILE', help: "append the public keys of PUBKEYFILE to USER's authorized_keys" }],
   validate(values) {
     for (const spec of asList(values['ssh-key'])) parseSshKeySpec(spec);
@@ -144,6 +144,11 @@ export const sshAuthorizedKeys: CustomizeOperation = {
         after += Buffer.from(key.line + '\n', 'utf8').toString('latin1');
       }
       if (!existing?.node || after !== before) edit.writeText(keysPath, after, { mode: 0o600, ...owner });
+      // sshd's StrictModes refuses a key file or directory that another user owns or can write, and with
+      // privilege separation it reads them as the user: so an existing ~/.ssh or authorized_keys (e.g. made
+      // by root in an earlier layer, or 0775) is set to what a freshly created one would be.
+      edit.setOwnership(sshDir, { mode: 0o700, ...owner });
+      edit.setOwnership(keysPath, { mode: 0o600, ...owner });
       if (selinux.policyPresent) {
         for (const path of [sshDir, keysPath]) edit.setXattr(path, 'security.selinux', selinuxLabelValue(SSH_HOME_LABEL));
       } else if (selinux.inUse) {
