@@ -18,6 +18,7 @@ import { machineId } from './ops/machine-id.js';
 import { mailSpool } from './ops/mail-spool.js';
 import { mkdir } from './ops/mkdir.js';
 import { netMacBindings } from './ops/net-mac-bindings.js';
+import { netStaticAddresses } from './ops/net-static-addresses.js';
 import { packageCaches } from './ops/package-caches.js';
 import { params } from './ops/params.js';
 import { passwdBackups } from './ops/passwd-backups.js';
@@ -53,6 +54,7 @@ export const ALL_OPERATIONS: readonly CustomizeOperation[] = checkRegistry([
   mailSpool,
   mkdir,
   netMacBindings,
+  netStaticAddresses,
   packageCaches,
   params,
   passwdBackups,

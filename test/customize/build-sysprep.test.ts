@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildDirtyRootfsTar, REMOVED_PATHS } from '../../fixtures/customize/dirty-rootfs.js';
+import { buildDirtyRootfsTar, REMOVED_PATHS, STATIC_FILES } from '../../fixtures/customize/dirty-rootfs.js';
 import { e2fsck } from '../support/e2fsprogs.js';
 import { runCli } from '../support/run-cli.js';
 import { tempDir, toolSkipReason } from '../support/tools.js';
@@ -68,6 +68,7 @@ describe.skipIf(skip)(`amikit build --sysprep on a dirty rootfs${skip ? ` (skipp
     const sha = (text: string) => createHash('sha256').update(text).digest('hex');
     expect(file('/root/.ssh/authorized_keys')?.sha256).toBe(sha(`${ed25519(1, 'ops@laptop')}\n`));
     expect(file('/home/admin/.ssh/authorized_keys')?.sha256).toBe(sha(`${ed25519(2, 'admin@laptop')}\n${ed25519(3, 'ci')}\n`));
+    for (const [path, { after: text }] of Object.entries(STATIC_FILES)) expect(file(path)?.sha256, `${path} switched to DHCP`).toBe(sha(text));
     // Debian-style image with sshd, systemd and cloud-init: cloud-init regenerates host keys, no unit needed.
     expect(after.has('/etc/systemd/system/amikit-ssh-host-keys.service')).toBe(false);
 
@@ -83,6 +84,7 @@ describe.skipIf(skip)(`amikit build --sysprep on a dirty rootfs${skip ? ` (skipp
       '/etc/sysconfig/network/ifcfg-eth0',
       '/etc/NetworkManager/system-connections/Wired.nmconnection',
       '/var/lib/dbus/machine-id',
+      ...Object.keys(STATIC_FILES),
       '/root/.ssh',
       '/root/.ssh/authorized_keys',
       '/home/admin/.ssh/authorized_keys',
