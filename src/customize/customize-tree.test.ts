@@ -1,3 +1,6 @@
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { customizeTree, planCustomization } from './customize-tree.js';
 import { makeTree, textAt } from './op-test-harness.js';
@@ -15,7 +18,7 @@ describe('customisation driver', () => {
     const names = plan.operations.map((op) => op.name);
     expect(names.indexOf('tmp-files')).toBeLessThan(names.indexOf('file'));
     expect(names.at(-1)).toBe('ssh-authorized-keys');
-    const report = await customizeTree(tree, { sysprep: 'defaults', values: { 'ssh-key': ['root=/k.pub'], file: ['/k.pub:/tmp/keep'] }, readHostFile: async () => Buffer.from(ED25519) });
+    const report = await customizeTree(tree, { sysprep: 'defaults', values: { 'ssh-key': ['root=/k.pub'], file: ['/k.pub:/tmp/keep'] }, readHostFile: async () => Buffer.from(ED25519), statHostFile: async () => ({ mode: 0o100644 }) });
     expect(textAt(tree, '/etc/machine-id')).toBe('');
     expect(textAt(tree, '/tmp/keep')).toBe(ED25519);
     expect(textAt(tree, '/root/.ssh/authorized_keys')).toBe(`old\n${ED25519}\n`);
@@ -33,5 +36,20 @@ describe('customisation driver', () => {
     const tree = makeTree({ '/etc/hostname': 'x\n' });
     await customizeTree(tree, { values: { hostname: 'box' } });
     expect(tree.lookup('/etc/hosts')?.meta.mtime.sec).toBe(1000);
+  });
+
+  it('--file without MODE reads the permission bits of the real host file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'amikit-file-mode-'));
+    try {
+      const script = join(dir, 'run.sh');
+      await writeFile(script, '#!/bin/sh\n');
+      await chmod(script, 0o4750);
+      const tree = makeTree({ '/etc/hostname': 'x\n' });
+      await customizeTree(tree, { values: { file: [`${script}:/usr/local/bin/run`] } });
+      expect(tree.lookup('/usr/local/bin/run')?.meta).toMatchObject({ mode: 0o750, uid: 0, gid: 0 });
+      await expect(customizeTree(tree, { values: { file: [`${join(dir, 'absent')}:/x`] } })).rejects.toMatchObject({ message: expect.stringMatching(/^--file: /) });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

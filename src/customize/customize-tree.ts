@@ -1,6 +1,6 @@
 // Runs customisation on a merged tree: the selected strip operations first, then the injection operations
 // whose flags were given, each in (order, name) order, and reports every change (what --dry-run prints).
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { AmikitError, ioError } from '../shared/errors.js';
 import type { FileTree } from '../tree/file-tree.js';
 import { ImageEditor } from './image-editor.js';
@@ -18,6 +18,8 @@ export interface CustomizeOptions {
   timestampSec?: number;
   /** Reads a host file named by a flag (default: fs.readFile). */
   readHostFile?: (path: string) => Promise<Buffer>;
+  /** The mode of a host file named by a flag (default: fs.stat). */
+  statHostFile?: (path: string) => Promise<{ mode: number }>;
   onWarning?: (message: string) => void;
   /** The operations to choose from (default: the registry). */
   operations?: readonly CustomizeOperation[];
@@ -76,6 +78,11 @@ export async function customizeTree(tree: FileTree, options: CustomizeOptions): 
 export async function runCustomization(tree: FileTree, plan: CustomizationPlan, options: CustomizeOptions = {}): Promise<CustomizationReport> {
   const timestampSec = options.timestampSec ?? newestMtimeSec(tree);
   const readHost = options.readHostFile ?? ((path: string) => readFile(path));
+  const statHost = options.statHostFile ?? ((path: string) => stat(path));
+  const hostError = (path: string, flag: string, error: unknown): AmikitError => {
+    const wrapped = ioError('read', path, error);
+    return new AmikitError(wrapped.code, `--${flag}: ${wrapped.message}`, { data: { path, flag }, cause: error });
+  };
   const kernelArguments: string[] = [];
   const warnings: string[] = [];
   const reports: OperationReport[] = [];
@@ -92,8 +99,15 @@ export async function runCustomization(tree: FileTree, plan: CustomizationPlan, 
         try {
           return await readHost(path);
         } catch (error) {
-          const wrapped = ioError('read', path, error);
-          throw new AmikitError(wrapped.code, `--${flag}: ${wrapped.message}`, { data: { path, flag }, cause: error });
+          throw hostError(path, flag, error);
+        }
+      },
+      async hostFileMode(path, flag) {
+        try {
+          // Set-id and sticky bits are never carried over (a builder's setuid file must not become root's).
+          return (await statHost(path)).mode & 0o777;
+        } catch (error) {
+          throw hostError(path, flag, error);
         }
       },
       warn(message) {

@@ -33,6 +33,8 @@ export function makeTree(spec: Record<string, EntrySpec>): FileTree {
 
 export interface RunOptions {
   hostFiles?: Record<string, string>;
+  /** Modes of host files (default 0644 for any file in `hostFiles`). */
+  hostModes?: Record<string, number>;
   timestampSec?: number;
 }
 
@@ -44,6 +46,10 @@ export async function runOps(operations: CustomizeOperation[], tree: FileTree, v
       const text = options.hostFiles?.[path];
       if (text === undefined) throw Object.assign(new Error(`ENOENT: no such file or directory, open '${path}'`), { code: 'ENOENT' });
       return Buffer.from(text, 'utf8');
+    },
+    statHostFile: async (path) => {
+      if (options.hostFiles?.[path] === undefined) throw Object.assign(new Error(`ENOENT: no such file or directory, stat '${path}'`), { code: 'ENOENT' });
+      return { mode: 0o100000 | (options.hostModes?.[path] ?? 0o644) };
     },
   });
 }

@@ -44,6 +44,8 @@ export interface OperationContext {
   timestampSec: number;
   /** Reads a file on the build host (keys, files to upload); errors name the flag. */
   readHostFile(path: string, flag: string): Promise<Buffer>;
+  /** Permission bits (0o777 at most) of a file on the build host; errors name the flag. */
+  hostFileMode(path: string, flag: string): Promise<number>;
   warn(message: string): void;
   /** Records a kernel command-line argument the boot entry written later must carry (e.g. "noresume"). */
   addKernelArgument(argument: string): void;

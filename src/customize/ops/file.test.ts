@@ -25,6 +25,20 @@ describe('file', () => {
     await expectIdempotent(file, tree, values, { hostFiles });
   });
 
+  it('without MODE gives a new file the host permission bits (set-id dropped), and leaves an existing file its own', async () => {
+    const tree = makeTree({ '/etc/app.conf': { text: 'old', mode: 0o640 } });
+    const hostFiles = { '/h/tool': '#!/bin/sh\n', '/h/suid': 'ELF', '/h/secret': 's', '/h/app.conf': 'new' };
+    const hostModes = { '/h/tool': 0o755, '/h/suid': 0o4755, '/h/secret': 0o600, '/h/app.conf': 0o777 };
+    const values = { file: ['/h/tool:/usr/local/bin/tool', '/h/suid:/usr/local/bin/suid', '/h/secret:/etc/secret', '/h/app.conf:/etc/app.conf'] };
+    await runOps([file], tree, values, { hostFiles, hostModes });
+    expect(tree.lookup('/usr/local/bin/tool')?.meta).toMatchObject({ mode: 0o755, uid: 0, gid: 0 });
+    expect(tree.lookup('/usr/local/bin/suid')?.meta).toMatchObject({ mode: 0o755, uid: 0, gid: 0 });
+    expect(tree.lookup('/etc/secret')?.meta).toMatchObject({ mode: 0o600, uid: 0, gid: 0 });
+    expect(tree.lookup('/etc/app.conf')?.meta.mode).toBe(0o640);
+    expect(textAt(tree, '/etc/app.conf')).toBe('new');
+    await expectIdempotent(file, tree, values, { hostFiles, hostModes });
+  });
+
   it('refuses a destination behind a symlink that leaves the image', async () => {
     const tree = makeTree({ '/etc/evil': { link: '../../../tmp' } });
     await expect(runOps([file], tree, { file: ['/h/x:/etc/evil/x'] }, { hostFiles: { '/h/x': 'x' } })).rejects.toMatchObject({ code: 'INPUT_UNSAFE' });

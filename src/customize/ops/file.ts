@@ -1,5 +1,5 @@
-// `--file SRC:DEST[:MODE[:UID:GID]]`: copies a host file into the image. Never the host's owner or mode
-// (virt-customize --upload leaks builder UIDs): new files are root:root 0644 unless MODE/UID:GID say otherwise.
+// `--file SRC:DEST[:MODE[:UID:GID]]`: copies a host file into the image. Never the host's owner (virt-customize
+// --upload leaks builder UIDs): new files are root:root with the host file's permission bits, like `cp`.
 import { basename } from 'node:path';
 import { AmikitError } from '../../shared/errors.js';
 import { pathFromUtf8 } from '../../tree/paths.js';
@@ -37,15 +37,16 @@ export const file: CustomizeOperation = {
   order: 30,
   summary: 'copy host files into the image with an explicit mode and owner',
   description:
-    '`--file SRC:DEST[:MODE[:UID:GID]]` writes the host file SRC at DEST (into DEST when DEST ends in `/` or is a directory), creating missing parents `root:root` 0755. A new file is `root:root` 0644 unless MODE (always octal) and UID:GID are given; an existing file keeps its mode and owner unless they are given. A symlink at DEST is followed inside the image only.',
-  options: [{ flag: 'file', type: 'string', multiple: true, valueName: 'SRC:DEST[:MODE[:UID:GID]]', help: 'copy host file SRC to DEST in the image (default root:root 0644)' }],
+    '`--file SRC:DEST[:MODE[:UID:GID]]` writes the host file SRC at DEST (into DEST when DEST ends in `/` or is a directory), creating missing parents `root:root` 0755. A new file is `root:root` with the permission bits of SRC (like `cp`: an executable stays executable; set-id and sticky bits dropped; the build host umask not applied, so the image does not depend on it) unless MODE (always octal) and UID:GID are given; an existing file keeps its mode and owner unless they are given. A symlink at DEST is followed inside the image only.',
+  options: [{ flag: 'file', type: 'string', multiple: true, valueName: 'SRC:DEST[:MODE[:UID:GID]]', help: "copy host file SRC to DEST in the image (default root:root, SRC's permission bits)" }],
   validate(values) {
     for (const spec of asList(values.file)) parseFileSpec(spec);
   },
-  async apply(_tree, { edit, values, readHostFile, requestRelabel }) {
+  async apply(_tree, { edit, values, readHostFile, hostFileMode, requestRelabel }) {
     for (const text of asList(values.file)) {
       const spec = parseFileSpec(text);
       const bytes = await readHostFile(spec.source, 'file');
+      const ownership = spec.ownership ?? { mode: await hostFileMode(spec.source, 'file') };
       let dest = pathFromUtf8(spec.dest.replace(/\/+$/, ''));
       const existing = edit.resolve(dest, true);
       if (spec.dest.endsWith('/') || existing?.node?.kind === 'dir') {
@@ -54,7 +55,8 @@ export const file: CustomizeOperation = {
       } else {
         edit.mkdirp(dest.slice(0, dest.lastIndexOf('/')) || '/');
       }
-      edit.writeFile(dest, bytes, spec.ownership, { force: spec.ownership !== undefined });
+      // Without MODE the host mode only shapes a new file: an existing one keeps its own, as `cp` does.
+      edit.writeFile(dest, bytes, ownership, { force: spec.ownership !== undefined });
       requestRelabel();
     }
   },
