@@ -1,11 +1,12 @@
-// End to end: `amikit build --sysprep --ssh-key …` on the dirty fixture rootfs, read back through debugfs
-// and compared entry by entry with the un-customised build; plus the exit-2 error cases.
+// End to end: `amikit build --sysprep --ssh-key …` on the Debian-, RHEL- and SUSE-style dirty fixture trees, read
+// back through debugfs and compared entry by entry with the un-customised build; plus the exit-2 error cases.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildDirtyRootfsTar, REMOVED_PATHS, STATIC_FILES } from '../../fixtures/customize/dirty-rootfs.js';
+import { buildDirtyRootfsTar, DISTRO_STYLES, inStyle, removedPaths, staticFiles, type DistroStyle } from '../../fixtures/customize/dirty-rootfs.js';
+import { KEYGEN_UNIT } from '../../src/customize/ops/ssh-host-keys.js';
 import { e2fsck } from '../support/e2fsprogs.js';
 import { runCli } from '../support/run-cli.js';
 import { tempDir, toolSkipReason } from '../support/tools.js';
@@ -20,10 +21,10 @@ function ed25519(seed: number, comment: string): string {
   return `ssh-ed25519 ${blob.toString('base64')} ${comment}`;
 }
 
-async function setup(): Promise<{ dir: string; layer: string; rootKey: string; adminKey: string }> {
+async function setup(style?: DistroStyle): Promise<{ dir: string; layer: string; rootKey: string; adminKey: string }> {
   const dir = (await tempDir('sysprep-e2e')).path;
   const layer = join(dir, 'dirty.tar');
-  await writeFile(layer, buildDirtyRootfsTar());
+  await writeFile(layer, buildDirtyRootfsTar(style));
   await writeFile(join(dir, 'root.pub'), `${ed25519(1, 'ops@laptop')}\n`);
   await writeFile(join(dir, 'admin.pub'), `${ed25519(2, 'admin@laptop')}\n${ed25519(3, 'ci')}`);
   return { dir, layer, rootKey: join(dir, 'root.pub'), adminKey: join(dir, 'admin.pub') };
@@ -39,8 +40,8 @@ function expectUsageFailure(result: { exitCode: number; stderr: string }, patter
 }
 
 describe.skipIf(skip)(`amikit build --sysprep on a dirty rootfs${skip ? ` (skipped: ${skip})` : ''}`, () => {
-  it('strips every artefact, injects the keys exactly, and changes nothing else', async () => {
-    const { dir, layer, rootKey, adminKey } = await setup();
+  it.each(DISTRO_STYLES)('%s-style tree: strips every artefact, injects the keys exactly, and changes nothing else', async (style) => {
+    const { dir, layer, rootKey, adminKey } = await setup(style);
     const plain = join(dir, 'plain.img');
     const custom = join(dir, 'custom.img');
     const base = ['build', '--layer', layer, '--seed', 'e2e', '--size', '64MiB'];
@@ -53,7 +54,8 @@ describe.skipIf(skip)(`amikit build --sysprep on a dirty rootfs${skip ? ` (skipp
 
     const before = await readImageTreeWithDebugfs(plain);
     const after = await readImageTreeWithDebugfs(custom);
-    for (const path of REMOVED_PATHS) {
+    const removedList = removedPaths(style);
+    for (const path of removedList) {
       expect(before.has(path), `fixture has ${path}`).toBe(true);
       expect(after.has(path), `${path} removed`).toBe(false);
     }
@@ -68,12 +70,23 @@ describe.skipIf(skip)(`amikit build --sysprep on a dirty rootfs${skip ? ` (skipp
     const sha = (text: string) => createHash('sha256').update(text).digest('hex');
     expect(file('/root/.ssh/authorized_keys')?.sha256).toBe(sha(`${ed25519(1, 'ops@laptop')}\n`));
     expect(file('/home/admin/.ssh/authorized_keys')?.sha256).toBe(sha(`${ed25519(2, 'admin@laptop')}\n${ed25519(3, 'ci')}\n`));
-    for (const [path, { after: text }] of Object.entries(STATIC_FILES)) expect(file(path)?.sha256, `${path} switched to DHCP`).toBe(sha(text));
-    // Debian-style image with sshd, systemd and cloud-init: cloud-init regenerates host keys, no unit needed.
-    expect(after.has('/etc/systemd/system/amikit-ssh-host-keys.service')).toBe(false);
+    const statics = staticFiles(style);
+    expect(statics.length, 'every style has static-address files').toBeGreaterThan(0);
+    for (const [path, { after: text }] of statics) expect(file(path)?.sha256, `${path} switched to DHCP`).toBe(sha(text));
+    // Only the Debian-style tree has sshd and systemd but nothing that makes host keys at first boot
+    // (RHEL-style: cloud-init; SUSE-style: sshd-gen-keys-start), so only it gets the first-boot unit.
+    const unitPaths = ['/etc/systemd/system', '/etc/systemd/system/amikit-ssh-host-keys.service', '/etc/systemd/system/multi-user.target.wants', '/etc/systemd/system/multi-user.target.wants/amikit-ssh-host-keys.service'];
+    if (style === 'debian') {
+      expect(file('/etc/systemd/system/amikit-ssh-host-keys.service')).toMatchObject({ type: 'file', mode: 0o644, uid: 0, gid: 0 });
+      expect(file('/etc/systemd/system/amikit-ssh-host-keys.service')?.sha256).toBe(sha(KEYGEN_UNIT));
+      expect(file('/etc/systemd/system/multi-user.target.wants/amikit-ssh-host-keys.service')).toMatchObject({ type: 'symlink', linkTarget: '/etc/systemd/system/amikit-ssh-host-keys.service' });
+    } else {
+      expect(after.has('/etc/systemd/system/amikit-ssh-host-keys.service')).toBe(false);
+    }
 
     // Nothing else changed: every difference is on a path an operation is documented to touch.
-    const rewritten = new Set([
+    const rewritten = new Set(
+      [
       '/etc/fstab',
       '/etc/default/grub',
       '/etc/hostname',
@@ -84,12 +97,14 @@ describe.skipIf(skip)(`amikit build --sysprep on a dirty rootfs${skip ? ` (skipp
       '/etc/sysconfig/network/ifcfg-eth0',
       '/etc/NetworkManager/system-connections/Wired.nmconnection',
       '/var/lib/dbus/machine-id',
-      ...Object.keys(STATIC_FILES),
+      ...statics.map(([path]) => path),
       '/root/.ssh',
       '/root/.ssh/authorized_keys',
       '/home/admin/.ssh/authorized_keys',
-    ]);
-    const removed = (path: string) => REMOVED_PATHS.some((p) => path === p || path.startsWith(`${p}/`));
+      ...(style === 'debian' ? unitPaths : []),
+      ].filter((path) => inStyle(path, style)),
+    );
+    const removed = (path: string) => removedList.some((p) => path === p || path.startsWith(`${p}/`));
     const differences = compareTrees(before, after, { ignore: (p) => p.startsWith('/lost+found') });
     const unexplained = differences.filter((line) => {
       const path = /^(?:missing|extra): (\S+)|^(\S+): /.exec(line)!.slice(1).find(Boolean)!;

@@ -6,7 +6,7 @@ import type { ImageEditor } from '../image-editor.js';
 export const KEYGEN_UNIT_PATH = '/etc/systemd/system/amikit-ssh-host-keys.service';
 const KEYGEN_WANTS_PATH = '/etc/systemd/system/multi-user.target.wants/amikit-ssh-host-keys.service';
 
-const KEYGEN_UNIT = [
+export const KEYGEN_UNIT = [
   '# Installed by amikit sysprep: the image had no other way to create SSH host keys at first boot.',
   '[Unit]',
   'Description=Generate missing SSH host keys (amikit)',
