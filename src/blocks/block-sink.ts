@@ -6,12 +6,14 @@ import type { BlockSource } from './block-source.js';
 import { LinearChecksum } from './linear-checksum.js';
 import { streamBlocks, type StreamBlocksOptions } from './stream-blocks.js';
 
-/** Consumes blocks in index order; `write` must finish with the block's bytes before it resolves. */
+/** Consumes blocks in index order; `write` must finish with the block's bytes before it resolves, unless it retains the block. */
 export interface BlockSink {
   /** Whether blocks must carry a zstd frame (and at which level). */
   readonly zstdLevel?: number;
   /** Whether blocks must carry their SHA-256 (an EBS snapshot does; files do not). */
   readonly needsSha256?: boolean;
+  /** At most this many blocks held at once through Block.retain (a background writer); default 0. */
+  readonly retainedBlocks?: number;
   write(block: Block): Promise<void>;
   /** Completes the output (rename into place). */
   finish(): Promise<void>;
@@ -42,7 +44,8 @@ export async function pumpBlocks(source: BlockSource, sinks: BlockSink[], option
   try {
     const { manifestPath: _manifestPath, sha256: wantsSha256, ...streamOptions } = options;
     const sha256 = (wantsSha256 ?? true) || manifest !== undefined || sinks.some((sink) => sink.needsSha256);
-    for await (const block of streamBlocks(source, { ...streamOptions, sha256, ...(zstdLevel !== undefined ? { zstdLevel } : {}) })) {
+    const retainedBlocks = sinks.reduce((sum, sink) => sum + (sink.retainedBlocks ?? 0), 0);
+    for await (const block of streamBlocks(source, { ...streamOptions, sha256, retainedBlocks, ...(zstdLevel !== undefined ? { zstdLevel } : {}) })) {
       checksum.add(block);
       for (const sink of sinks) await sink.write(block);
       await manifest?.add(block);

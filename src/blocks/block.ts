@@ -22,6 +22,12 @@ export interface Block {
   zstdFrame: Buffer | undefined;
   /** Low 32 bits of xxh64 over the unpadded bytes (the zstd seek table checksum), with zstdFrame. */
   frameChecksum: number | undefined;
+  /**
+   * Keeps `data` and `zstdFrame` valid past the next block until the returned release is called
+   * (a sink writing in the background). Absent on holes. Every call must be released exactly once,
+   * and a sink must not retain without bound: the stream stalls when all its slots are retained.
+   */
+  retain?: () => () => void;
 }
 
 /** Zeros of one full block, shared read-only. */

@@ -21,6 +21,12 @@ export interface StreamBlocksOptions {
    * per worker: one being hashed while the other is consumed, so no worker waits for the main thread.
    */
   slotCount?: number;
+  /**
+   * Blocks the consumer may hold past their turn (Block.retain); added to the default slotCount so
+   * retained blocks never take the workers' slots. The consumer must release its oldest retained
+   * blocks unprompted once it holds this many, or the stream stalls.
+   */
+  retainedBlocks?: number;
   /** Blocks per worker message (default 4: 2 MiB jobs, few enough hand-offs to ride out a busy scheduler). */
   batchBlocks?: number;
   signal?: AbortSignal;
@@ -42,10 +48,24 @@ export async function* streamBlocks(source: BlockSource, options: StreamBlocksOp
   const { plan } = source;
   const workerCount = Math.max(1, options.workerCount ?? availableParallelism());
   const batchBlocks = Math.max(1, options.batchBlocks ?? DEFAULT_BATCH_BLOCKS);
-  const slotCount = Math.max(batchBlocks, options.slotCount ?? workerCount * 2 * batchBlocks);
+  const retainedBlocks = Math.max(0, options.retainedBlocks ?? 0);
+  // Never fewer than one batch beyond what the consumer may retain: a sink that releases only when
+  // it has gathered enough blocks would otherwise wait for blocks the stream cannot produce.
+  const slotCount = Math.max(batchBlocks + retainedBlocks, options.slotCount ?? workerCount * 2 * batchBlocks + retainedBlocks);
   const compress = options.zstdLevel !== undefined;
   const pool = new BlockWorkerPool(workerCount, slotCount, compress ? options.zstdLevel! : null);
   const freeSlots = Array.from({ length: slotCount }, (_, slot) => slotCount - 1 - slot);
+  /** Per slot: retains not yet released (Block.retain); a retained slot is freed by its last release. */
+  const retains = new Uint32Array(slotCount);
+  /** Slots whose block was consumed but is still retained by a sink. */
+  const yieldedSlots = new Set<number>();
+  /** Resolves the loop's wait when every slot was retained and one comes back. */
+  let onSlotReleased: (() => void) | undefined;
+  const releaseSlot = (slot: number) => {
+    freeSlots.push(slot);
+    onSlotReleased?.();
+    onSlotReleased = undefined;
+  };
   const queue: Promise<{ block: Block; slot: number | undefined }>[] = [];
   let nextIndex = 0;
   let doneBytes = 0;
@@ -94,6 +114,22 @@ export async function* streamBlocks(source: BlockSource, options: StreamBlocksOp
       data: isHole ? undefined : pool.slotData(slot).subarray(0, lengthBytes),
       zstdFrame: !isHole && compress ? pool.slotFrame(slot, result.frameLength) : undefined,
       frameChecksum: !isHole && compress ? result.frameChecksum : undefined,
+      ...(isHole
+        ? {}
+        : {
+            retain: () => {
+              retains[slot]!++;
+              let released = false;
+              return () => {
+                if (released) return;
+                released = true;
+                if (--retains[slot]! === 0 && yieldedSlots.has(slot)) {
+                  yieldedSlots.delete(slot);
+                  releaseSlot(slot);
+                }
+              };
+            },
+          }),
     };
   };
 
@@ -131,12 +167,20 @@ export async function* streamBlocks(source: BlockSource, options: StreamBlocksOp
         }
       }
       const head = queue.shift();
-      if (!head) break;
+      if (!head) {
+        if (nextIndex >= plan.blockCount) break;
+        // Every slot is retained by a sink's background write: wait for one to come back.
+        await new Promise<void>((resolve) => (onSlotReleased = resolve));
+        continue;
+      }
       options.signal?.throwIfAborted();
       const { block, slot } = await head;
       doneBytes += block.lengthBytes;
       yield block;
-      if (slot !== undefined) freeSlots.push(slot);
+      if (slot !== undefined) {
+        if (retains[slot] === 0) freeSlots.push(slot);
+        else yieldedSlots.add(slot);
+      }
       if (options.onProgress && (block.index % 256 === 255 || nextIndex === plan.blockCount)) {
         options.onProgress({ phase: 'stream blocks', doneBytes, totalBytes: plan.sizeBytes });
       }

@@ -124,6 +124,28 @@ describe('block pipeline on a sparse raw image', () => {
     expect((await readFile(restored)).equals(raw)).toBe(true);
   });
 
+  it('writes the same .img.zst when the sink retains every slot as when slots are plenty (background writes)', async () => {
+    const input = join(dir, 'in.img');
+    await makeSparseImage(input, sizeBytes);
+    const outputs = [];
+    // slotCount 3 becomes the minimum (one batch + the sink's retained blocks): the stream then waits
+    // for the sink's background writes to release slots.
+    for (const options of [{}, { workerCount: 2, slotCount: 3, batchBlocks: 1 }]) {
+      const output = join(dir, `out-${outputs.length}.img.zst`);
+      const source = await RawImageSource.open(input);
+      await pumpBlocks(source, [await SeekableZstdSink.create(output, { zstdLevel: 1 })], options);
+      await source.close();
+      outputs.push(await readFile(output));
+    }
+    expect(outputs[1]!.equals(outputs[0]!)).toBe(true);
+    const reader = await SeekableZstdReader.open(join(dir, 'out-1.img.zst'));
+    const raw = await readFile(input);
+    for (let index = 0; index * BLOCK < sizeBytes; index++) {
+      expect((await reader.readBlock(index)).equals(raw.subarray(index * BLOCK, Math.min(sizeBytes, (index + 1) * BLOCK)))).toBe(true);
+    }
+    await reader.close();
+  });
+
   it('a corrupted frame fails its seek-table checksum on read', async () => {
     const input = join(dir, 'in.img');
     const output = join(dir, 'out.img.zst');
