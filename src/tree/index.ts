@@ -5,3 +5,4 @@ export * from './paths.js';
 export * from './file-tree.js';
 export * from './read-content.js';
 export * from './clamp-times.js';
+export * from './clone-tree.js';

@@ -5,7 +5,7 @@ import type { CustomizeOperation } from '../operation.js';
 import { editTextFile, splitLinesKeepEnds } from '../edit-text-file.js';
 
 /** Where distributions and installers commonly place swap files. */
-const WELL_KNOWN_SWAPFILES = ['/swapfile', '/swap.img', '/swap/swapfile', '/var/swapfile'];
+export const WELL_KNOWN_SWAPFILES = ['/swapfile', '/swap.img', '/swap/swapfile', '/var/swapfile'];
 export const SWAP_COMMENT_PREFIX = '# amikit sysprep removed swap: ';
 
 /** Drops `resume=` and `resume_offset=` arguments from a command-line-bearing line. */
