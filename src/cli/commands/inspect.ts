@@ -1,0 +1,70 @@
+// `amikit inspect INPUT`: what is in a root volume, and what `--sysprep` would change, without writing anything.
+import { formatBytes } from '../../shared/units.js';
+import { inspectImage, type InspectImageResult } from '../../pipeline/inspect-image.js';
+import type { Command } from '../command.js';
+import { layerOptionsFrom } from './layer-options.js';
+
+export const inspectCommand: Command = {
+  name: 'inspect',
+  summary: 'report OS, kernels, boot entries, users and keys, swap, hostname, machine-id and what --sysprep would change',
+  usage: 'amikit inspect INPUT [--sysprep=OPS] [--json]',
+  positionals: { min: 1, max: 1 },
+  options: [
+    { name: 'sysprep', type: 'string', valueName: 'OPS', optionalValue: 'defaults', help: 'the --sysprep selection to preview (default: the default operations)' },
+    { name: 'platform', type: 'string', valueName: 'OS/ARCH[/VARIANT]', help: 'image platform to pick from a multi-platform OCI index (default linux/amd64)' },
+    { name: 'tmp-dir', type: 'string', valueName: 'DIR', help: 'where a compressed input is decompressed to (default: the OS temp dir)' },
+  ],
+  details: [
+    'INPUT is anything --layer accepts: a tar (plain, gzip or zstd), a directory, a docker-save archive or',
+    'an OCI layout. Only the small configuration files the report needs are read; nothing is written.',
+    'The --sysprep preview runs the operations on an in-memory copy of the tree.',
+  ].join('\n'),
+  async run(context) {
+    const sysprep = context.values.sysprep as string | undefined;
+    const { layers: _layers, ...loadOptions } = layerOptionsFrom(context);
+    const result = await inspectImage({ ...loadOptions, input: context.positionals[0]!, ...(sysprep !== undefined ? { sysprep } : {}) });
+    for (const line of renderInspection(result)) context.print(line);
+    return result;
+  },
+};
+
+/** Human lines for an inspection: one section per fact, every value of the --json result that matters. */
+export function renderInspection(result: InspectImageResult): string[] {
+  const lines: string[] = [];
+  const os = result.os;
+  lines.push(`${result.input}: ${result.tree.entries} entries, ${result.tree.inodes} inodes`);
+  lines.push(`os:          ${os ? `${os.prettyName ?? os.name ?? os.id ?? 'unnamed'}${os.id ? ` (id ${os.id}${os.versionId ? `, version ${os.versionId}` : ''})` : ''}` : 'unknown (no os-release)'}`);
+  lines.push(`hostname:    ${result.hostname ?? '(none: /etc/hostname missing or empty)'}`);
+  const id = result.machineId;
+  lines.push(`machine-id:  ${id.state}${id.value ? ` ${id.value}` : ''}; dbus machine-id: ${id.dbus}`);
+  lines.push(`kernels:     ${result.kernels.length === 0 ? 'none' : ''}`);
+  for (const kernel of result.kernels) {
+    const parts = [...kernel.images, ...kernel.initrds, ...(kernel.modules ? [`modules ${kernel.modules}`] : [])];
+    lines.push(`  ${kernel.version}: ${parts.join(', ') || '(no files)'}`);
+  }
+  lines.push(`boot entries: ${result.bootEntries.length === 0 ? 'none' : ''}`);
+  for (const entry of result.bootEntries) {
+    lines.push(`  [${entry.kind}] ${entry.title} (${entry.source})${entry.linux ? `: ${entry.linux}` : ''}${entry.options ? ` ${entry.options}` : ''}`);
+  }
+  lines.push(`users:       ${result.users.length === 0 ? 'none with a login shell or keys' : ''}`);
+  for (const user of result.users) {
+    lines.push(`  ${user.name} (uid ${user.uid}) ${user.shell}${user.loginShell ? '' : ' (no login shell)'}: ${user.authorizedKeys} authorized key${user.authorizedKeys === 1 ? '' : 's'}${user.authorizedKeysFiles.length > 0 ? ` in ${user.authorizedKeysFiles.join(', ')}` : ''}`);
+  }
+  const swap = result.swap;
+  const swapParts = [
+    ...swap.fstab.map((entry) => `fstab ${entry.device}`),
+    ...swap.files.map((file) => `file ${file.path} (${formatBytes(file.sizeBytes)})`),
+    ...swap.units.map((unit) => `unit ${unit}`),
+    ...swap.zram.map((path) => `zram ${path}`),
+  ];
+  lines.push(`swap:        ${swapParts.length === 0 ? 'none' : swapParts.join('; ')}`);
+  const preview = result.sysprep;
+  if (preview.error) lines.push(`--sysprep=${preview.selection} would stop: ${preview.error}`);
+  else lines.push(`--sysprep=${preview.selection} would make ${preview.changes} change${preview.changes === 1 ? '' : 's'}${preview.changes > 0 || preview.warnings.length > 0 ? ':' : ''}`);
+  for (const op of preview.operations) {
+    for (const change of op.changes) lines.push(`  ${op.name}: ${change.action} ${change.path}${change.detail ? ` (${change.detail})` : ''}`);
+    for (const warning of op.warnings) lines.push(`  ${op.name}: warning: ${warning}`);
+  }
+  if (preview.kernelArguments.length > 0) lines.push(`  kernel arguments for the boot entry: ${preview.kernelArguments.join(' ')}`);
+  return lines;
+}

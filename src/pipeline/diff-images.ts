@@ -1,0 +1,28 @@
+// `amikit diff A B`: open both inputs, read their trees, and compare them path by path (src/inspect/diff-trees).
+import { diffTrees, type DiffTreesOptions, type DiffTreesResult } from '../inspect/diff-trees.js';
+import { loadTree, type LoadTreeOptions } from './load-tree.js';
+
+export interface DiffImagesOptions extends Omit<LoadTreeOptions, 'layers'>, DiffTreesOptions {
+  inputA: string;
+  inputB: string;
+}
+
+export interface DiffImagesResult extends DiffTreesResult {
+  inputA: string;
+  inputB: string;
+}
+
+export async function diffImages(options: DiffImagesOptions): Promise<DiffImagesResult> {
+  const { inputA, inputB, mtime, ...loadOptions } = options;
+  const a = await loadTree({ ...loadOptions, layers: [inputA] });
+  try {
+    const b = await loadTree({ ...loadOptions, layers: [inputB] });
+    try {
+      return { inputA, inputB, ...(await diffTrees(a.tree, b.tree, mtime ? { mtime } : {})) };
+    } finally {
+      await b.close();
+    }
+  } finally {
+    await a.close();
+  }
+}
