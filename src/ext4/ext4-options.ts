@@ -20,6 +20,11 @@ export interface Ext4Options {
   label?: string;
   /** Derives the UUID and directory hash seed; without it both are random. */
   seed?: string;
+  /**
+   * The filesystem UUID (8-4-4-4-12 hex), overriding the one `seed` derives: a rebuilt root filesystem
+   * keeps the UUID fstab, the boot entry and the initramfs name it by (`amikit customize`).
+   */
+  uuid?: string;
   /** Filesystem creation and write time (SOURCE_DATE_EPOCH or now, chosen by the caller). */
   timestampSec: number;
   /** Drop metadata_csum and 64bit for old guests (e2fsck < 1.43, old GRUB). */

@@ -80,6 +80,14 @@ describe('planExt4', () => {
     expect(d.uuid[6]! >> 4).toBe(4);
     expect(a.uuid[8]! >> 6).toBe(2);
   });
+
+  it('takes an explicit UUID over the derived one, keeping the seed\'s hash seed; refuses a malformed one', () => {
+    const kept = planExt4(new FileTree(), { timestampSec: 0, seed: 'one', uuid: '0F1E2D3C-4B5A-6978-8796-A5B4C3D2E1F0' });
+    const seeded = planExt4(new FileTree(), { timestampSec: 0, seed: 'one' });
+    expect(kept.uuid.toString('hex')).toBe('0f1e2d3c4b5a69788796a5b4c3d2e1f0');
+    expect(kept.hashSeed).toEqual(seeded.hashSeed);
+    expect(() => planExt4(new FileTree(), { timestampSec: 0, uuid: '0f1e2d3c4b5a69788796a5b4c3d2e1f0' })).toThrow(/invalid filesystem UUID/);
+  });
 });
 
 describe('geometry', () => {

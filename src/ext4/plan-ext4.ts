@@ -141,6 +141,7 @@ export function planExt4(tree: FileTree, options: Ext4Options): Ext4Plan {
   if (!Number.isFinite(options.timestampSec)) throw new AmikitError('USAGE', 'timestampSec must be a number');
   const checksums = !options.compat;
   const identity = deriveIdentity(options.seed);
+  if (options.uuid !== undefined) identity.uuid = parseUuid(options.uuid);
   const fsSeed = crc32c(0xffffffff, identity.uuid);
   const prepared = prepare(tree, options, { hashSeed: identity.hashSeed, fsSeed, checksums });
   const attempt = (blockCount: number): Ext4Plan | undefined => {
@@ -190,6 +191,14 @@ function minimumBlockCount(prepared: Prepared, attempt: (blockCount: number) => 
     else low = mid;
   }
   return high * BLOCKS_PER_MIB;
+}
+
+/** The 16 bytes of a canonical UUID string. @throws AmikitError USAGE on any other form. */
+export function parseUuid(text: string): Buffer {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(text)) {
+    throw new AmikitError('USAGE', `invalid filesystem UUID '${text}': use the 8-4-4-4-12 hex form`);
+  }
+  return Buffer.from(text.replace(/-/g, ''), 'hex');
 }
 
 /**
