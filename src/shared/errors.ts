@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'NO_SPACE' // the content does not fit the requested size
   | 'FS_LIMIT' // the filesystem format cannot represent something
   | 'IO' // an operating-system level read/write failure
+  | 'AWS' // an AWS call failed for good (denied, invalid, not found, or still failing after retries)
   | 'INTERNAL'; // a bug: an invariant did not hold
 
 /** Codes that mean "the user's input or usage is wrong" (CLI exit code 2). */
