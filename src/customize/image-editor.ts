@@ -159,7 +159,7 @@ export class ImageEditor {
     const node = found.node;
     if (node?.kind === 'dir') throw new AmikitError('INPUT_UNSAFE', `cannot write ${displayPath(found.path)}: it is a directory`, { data: { path: displayPath(found.path) } });
     if (node?.kind === 'file') {
-      const same = node.content.kind === 'bytes' && node.content.bytes.equals(bytes) && !node.segments;
+      const same = contentEquals(node, bytes);
       const metaChanged = options.force === true && ownership !== undefined && !ownershipMatches(node.meta, ownership);
       if (same && !metaChanged) return found.path;
       if (!same) {
@@ -328,4 +328,24 @@ export function globRegExp(pattern: string): RegExp {
   cached = new RegExp(source + '$', 's');
   globCache.set(pattern, cached);
   return cached;
+}
+
+/** Largest file compared byte by byte from its source when a write might leave it unchanged. */
+const MAX_COMPARED_BYTES = 1024 * 1024;
+
+/**
+ * Whether `file` already holds exactly `bytes`: in memory, or (for files still in a layer or image, read
+ * synchronously when the source allows it) from its source. Without the check, rewriting an unchanged file
+ * read from an image would be reported as a change and re-running an operation would not be a no-op.
+ */
+function contentEquals(file: FileNode, bytes: Buffer): boolean {
+  if (file.sizeBytes !== bytes.length || file.segments) return false;
+  const content = file.content;
+  if (content.kind === 'bytes') return content.bytes.equals(bytes);
+  if (content.storedBytes !== bytes.length) return false;
+  if (bytes.length === 0) return true;
+  if (!content.source.readIntoSync || bytes.length > MAX_COMPARED_BYTES) return false;
+  const stored = Buffer.allocUnsafe(bytes.length);
+  content.source.readIntoSync(stored, 0, bytes.length, content.offsetBytes);
+  return stored.equals(bytes);
 }

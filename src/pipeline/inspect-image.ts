@@ -1,8 +1,22 @@
-// `amikit inspect`: open one input, read its root filesystem tree, and gather the facts of src/inspect.
-// The input is anything the layer stage opens (tar, directory, docker-save, OCI layout); contents are
-// read only for the few small configuration files the facts need.
+// `amikit inspect`: open one input — an image (partitions and filesystem facts too) or anything the layer
+// stage opens — read its root filesystem tree, and gather the facts of src/inspect. File contents are read
+// only for the few small configuration files the facts need.
+import type { GptPartition } from '../disk/read-gpt.js';
+import type { Ext4Facts } from '../ext4/read-ext4.js';
 import { inspectTree, type TreeFacts } from '../inspect/inspect-tree.js';
-import { loadTree, type LoadTreeOptions } from './load-tree.js';
+import type { LoadTreeOptions } from './load-tree.js';
+import { openInputTree } from './open-input-tree.js';
+
+export interface ImageFacts {
+  format: 'raw' | 'img.zst';
+  sizeBytes: number;
+  layout: 'filesystem' | 'gpt';
+  /** GPT only: which header was valid, the disk GUID and the partitions. */
+  gpt?: { header: 'primary' | 'backup'; primaryProblem?: string; diskGuid: string; partitions: GptPartition[] };
+  root: { offsetBytes: number; sizeBytes: number; partition?: number };
+  esp?: { partition: number; offsetBytes: number; sizeBytes: number };
+  filesystem: Ext4Facts & { usedBytes: number };
+}
 
 export interface InspectImageOptions extends Omit<LoadTreeOptions, 'layers'> {
   input: string;
@@ -12,6 +26,8 @@ export interface InspectImageOptions extends Omit<LoadTreeOptions, 'layers'> {
 
 export interface InspectImageResult extends TreeFacts {
   input: string;
+  /** Present when the input is an image. */
+  image?: ImageFacts;
   /** Entries, distinct inodes and inodes by kind of the tree. */
   tree: { entries: number; inodes: number; byKind: Record<string, number> };
   warnings: string[];
@@ -19,10 +35,30 @@ export interface InspectImageResult extends TreeFacts {
 
 export async function inspectImage(options: InspectImageOptions): Promise<InspectImageResult> {
   const { input, sysprep, ...loadOptions } = options;
-  const loaded = await loadTree({ ...loadOptions, layers: [input] });
+  const loaded = await openInputTree(input, loadOptions);
   try {
     const facts = await inspectTree(loaded.tree, sysprep !== undefined ? { sysprep } : {});
-    return { input, tree: loaded.tree.stats(), ...facts, warnings: loaded.warnings };
+    const image = loaded.image;
+    const fs = image?.filesystem;
+    return {
+      input,
+      ...(image && fs
+        ? {
+            image: {
+              format: image.format,
+              sizeBytes: image.sizeBytes,
+              layout: image.layout,
+              ...(image.gpt ? { gpt: image.gpt } : {}),
+              root: image.root,
+              ...(image.esp ? { esp: image.esp } : {}),
+              filesystem: { ...fs, usedBytes: (fs.blockCount - fs.freeBlocks) * fs.blockSizeBytes },
+            },
+          }
+        : {}),
+      tree: loaded.tree.stats(),
+      ...facts,
+      warnings: loaded.warnings,
+    };
   } finally {
     await loaded.close();
   }

@@ -13,6 +13,7 @@ import { loadTree } from '../../src/pipeline/load-tree.js';
 import { customizeImage, type SourceVolume } from '../../src/pipeline/customize-image.js';
 import { e2fsck } from '../support/e2fsprogs.js';
 import { run, runOk, tempDir, toolSkipReason, isRoot } from '../support/tools.js';
+import { runCli } from '../support/run-cli.js';
 
 const skip = toolSkipReason('sgdisk', 'mkfs.fat', 'fsck.fat', 'mmd', 'mcopy', 'mke2fs', 'e2fsck', 'debugfs', 'blkid', 'tar', 'zstd') ?? (isRoot() ? undefined : 'extracting the fixture with its owners needs root');
 const MiB = 1024 * 1024;
@@ -152,5 +153,47 @@ describe.skipIf(skip)(`customizeImage on a whole disk${skip ? ` (skipped: ${skip
     expect((await run('fsck.fat', ['-n', await corrupt(espCopy, 0x0d)])).exitCode).not.toBe(0); // sectors per cluster
     expect((await e2fsck(await corrupt(rootCopy, 1024 + 0x38), 'check')).clean).toBe(false); // superblock magic
     expect((await readRange(out, espRange[0], 1))[0]).toBe(input[espRange[0]]);
+  });
+
+  it('amikit customize on the disk: key injected, host state stripped, nothing else changed, ESP and GPT untouched', async () => {
+    const dir = (await tempDir('customize-cli')).path;
+    const { disk, esp } = await makeDisk(dir);
+    await writeFile(join(dir, 'admin.pub'), KEY + '\n');
+    const out = join(dir, 'custom.img.zst');
+    const env = { SOURCE_DATE_EPOCH: '1700000000' };
+    const customized = await runCli(['customize', disk, '-o', out, '--sysprep', '--ssh-key', `admin=${join(dir, 'admin.pub')}`, '--seed', 'cli', '--json'], env);
+    expect(customized.exitCode, customized.stderr).toBe(0);
+    const report = JSON.parse(customized.stdout) as { layout: string; filesystem: { uuid: string; label: string }; customization: { operations: Array<{ changes: Array<{ path: string }> }> } };
+    expect(report).toMatchObject({ layout: 'gpt', filesystem: { uuid: ROOT_UUID, label: 'rootfs' } });
+
+    const raw = join(dir, 'custom.img');
+    await runOk('zstd', ['-q', '-d', out, '-o', raw]);
+    const input = await readFile(disk);
+    const output = await readFile(raw);
+    const espRange = [esp.firstSector * 512, (esp.lastSector + 1) * 512] as const;
+    expect(output.subarray(...espRange).equals(input.subarray(...espRange))).toBe(true);
+    expect(output.subarray(0, espRange[0]).equals(input.subarray(0, espRange[0]))).toBe(true);
+    const verify = await run('sgdisk', ['-v', raw]);
+    expect(gptClean(verify), verify.stdout + verify.stderr).toBe(true);
+
+    // Read back through amikit itself: the key is there, machine-id is empty, and sysprep has nothing left to do.
+    const facts = JSON.parse((await runCli(['inspect', out, '--json'])).stdout) as {
+      image: { layout: string; root: { partition: number }; esp: { partition: number } };
+      users: Array<{ name: string; authorizedKeys: number }>;
+      machineId: { state: string };
+      sysprep: { changes: number };
+    };
+    expect(facts.image).toMatchObject({ layout: 'gpt', root: { partition: 2 }, esp: { partition: 1 } });
+    expect(facts.users.find((u) => u.name === 'admin')?.authorizedKeys).toBe(1);
+    expect(facts.machineId.state).toBe('empty');
+    expect(facts.sysprep.changes, JSON.stringify(facts.sysprep)).toBe(0);
+
+    // Every difference between input and output is a path the customisation reported (or a directory above one).
+    const reported = new Set(report.customization.operations.flatMap((op) => op.changes.map((c) => c.path)));
+    const diff = JSON.parse((await runCli(['diff', disk, out, '--json'])).stdout) as { entries: Array<{ path: string }> };
+    expect(diff.entries.length).toBeGreaterThan(0);
+    for (const entry of diff.entries) {
+      expect([...reported].some((path) => path === entry.path || path.startsWith(`${entry.path}/`)), entry.path).toBe(true);
+    }
   });
 });

@@ -14,7 +14,7 @@ export const diffCommand: Command = {
     { name: 'tmp-dir', type: 'string', valueName: 'DIR', help: 'where a compressed input is decompressed to (default: the OS temp dir)' },
   ],
   details: [
-    'A and B are anything --layer accepts. Contents are compared only for regular files of equal size, as',
+    'A and B are images (raw or .img.zst, filesystem or GPT disk) or anything --layer accepts. Contents are compared only for regular files of equal size, as',
     'logical bytes (holes read as zeros). An added or removed directory is one line with the number of',
     'entries below it. Exit status: 0 whether or not the inputs differ (differences are the result, not a',
     'failure; test "changed + added + removed" in the --json result); 2 for bad input, 1 for other failures.',

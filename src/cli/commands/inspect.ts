@@ -6,7 +6,7 @@ import { layerOptionsFrom } from './layer-options.js';
 
 export const inspectCommand: Command = {
   name: 'inspect',
-  summary: 'report OS, kernels, boot entries, users and keys, swap, hostname, machine-id and what --sysprep would change',
+  summary: 'report partitions, filesystem, OS, kernels, boot entries, users and keys, swap, hostname, machine-id and what --sysprep would change',
   usage: 'amikit inspect INPUT [--sysprep=OPS] [--json]',
   positionals: { min: 1, max: 1 },
   options: [
@@ -15,8 +15,9 @@ export const inspectCommand: Command = {
     { name: 'tmp-dir', type: 'string', valueName: 'DIR', help: 'where a compressed input is decompressed to (default: the OS temp dir)' },
   ],
   details: [
-    'INPUT is anything --layer accepts: a tar (plain, gzip or zstd), a directory, a docker-save archive or',
-    'an OCI layout. Only the small configuration files the report needs are read; nothing is written.',
+    'INPUT is an image (raw or seekable .img.zst; a bare ext4 filesystem or a GPT disk, whose root partition',
+    'is found by type GUID and ext4 magic), or anything --layer accepts. Only metadata and the small',
+    'configuration files the report needs are read; nothing is written.',
     'The --sysprep preview runs the operations on an in-memory copy of the tree.',
   ].join('\n'),
   async run(context) {
@@ -33,6 +34,18 @@ export function renderInspection(result: InspectImageResult): string[] {
   const lines: string[] = [];
   const os = result.os;
   lines.push(`${result.input}: ${result.tree.entries} entries, ${result.tree.inodes} inodes`);
+  const image = result.image;
+  if (image) {
+    lines.push(`image:       ${image.format}, ${formatBytes(image.sizeBytes)}, ${image.layout === 'gpt' ? `GPT disk (${image.gpt!.header} header${image.gpt!.primaryProblem ? `; primary: ${image.gpt!.primaryProblem}` : ''})` : 'bare filesystem'}`);
+    for (const p of image.gpt?.partitions ?? []) {
+      const role = p.index === image.root.partition ? ' [root]' : p.index === image.esp?.partition ? ' [esp]' : '';
+      lines.push(`  partition ${p.index}${role}: ${p.name || '(no name)'}, type ${p.typeGuid}, LBA ${p.firstLba}-${p.lastLba} (${formatBytes(p.sizeBytes)})`);
+    }
+    const fs = image.filesystem;
+    lines.push(`filesystem:  ext4 UUID ${fs.uuid}, label ${fs.label === '' ? '(none)' : fs.label}, ${formatBytes(fs.sizeBytes)} (${fs.blockCount} × ${fs.blockSizeBytes} B), ${formatBytes(fs.usedBytes)} used, ${fs.inodeCount - fs.freeInodes}/${fs.inodeCount} inodes used`);
+    lines.push(`  features: ${fs.features.join(' ')}`);
+    lines.push(`  superblock checksum: ${fs.superblockChecksum}; ${fs.clean ? 'cleanly unmounted' : 'not cleanly unmounted'}${fs.needsRecovery ? '; the journal needs recovery (recent writes may be missing)' : ''}`);
+  }
   lines.push(`os:          ${os ? `${os.prettyName ?? os.name ?? os.id ?? 'unnamed'}${os.id ? ` (id ${os.id}${os.versionId ? `, version ${os.versionId}` : ''})` : ''}` : 'unknown (no os-release)'}`);
   lines.push(`hostname:    ${result.hostname ?? '(none: /etc/hostname missing or empty)'}`);
   const id = result.machineId;
