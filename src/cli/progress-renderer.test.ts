@@ -41,3 +41,17 @@ describe('ProgressRenderer', () => {
     expect(written[2]).toBe('\r\x1b[K');
   });
 });
+
+describe('ProgressRenderer detail', () => {
+  it('appends the event detail to plain lines and to the bar', () => {
+    let nowMs = 0;
+    const plain = fakeStream(false);
+    const renderer = new ProgressRenderer(plain.stream, () => nowMs);
+    nowMs = 6000;
+    renderer.update({ phase: 'upload', doneBytes: 1024 * 1024, totalBytes: 2 * 1024 * 1024, detail: '2/4 blocks, 3 retries' });
+    expect(plain.written).toEqual(['amikit: upload: 50% 1 MiB of 2 MiB, 2/4 blocks, 3 retries\n']);
+    const tty = fakeStream(true);
+    new ProgressRenderer(tty.stream, () => 0).update({ phase: 'upload', doneBytes: 0, totalBytes: 1, detail: 'ETA 3 s' });
+    expect(tty.written[0]).toMatch(/ETA 3 s\x1b\[K$/);
+  });
+});

@@ -30,13 +30,13 @@ export class ProgressRenderer {
       const fraction = event.totalBytes > 0 ? Math.min(1, event.doneBytes / event.totalBytes) : 0;
       const filled = Math.round(fraction * BAR_WIDTH_CHARS);
       const bar = '#'.repeat(filled) + '-'.repeat(BAR_WIDTH_CHARS - filled);
-      const text = `${event.phase.padEnd(16)} [${bar}] ${(fraction * 100).toFixed(0).padStart(3)}% ${formatBytes(event.doneBytes)}`;
+      const text = `${event.phase.padEnd(16)} [${bar}] ${(fraction * 100).toFixed(0).padStart(3)}% ${formatBytes(event.doneBytes)}${event.detail ? ` ${event.detail}` : ''}`;
       this.stream.write(`\r${text}\x1b[K`);
       this.barVisible = true;
     } else {
       if (nowMs - this.lastDrawMs < PLAIN_LINE_INTERVAL_MS) return;
       const percent = event.totalBytes > 0 ? ` ${((event.doneBytes / event.totalBytes) * 100).toFixed(0)}%` : '';
-      this.stream.write(`amikit: ${event.phase}:${percent} ${formatBytes(event.doneBytes)} of ${formatBytes(event.totalBytes)}\n`);
+      this.stream.write(`amikit: ${event.phase}:${percent} ${formatBytes(event.doneBytes)} of ${formatBytes(event.totalBytes)}${event.detail ? `, ${event.detail}` : ''}\n`);
     }
     this.lastDrawMs = nowMs;
     this.lastPhase = event.phase;

@@ -5,6 +5,8 @@ export interface ProgressEvent {
   phase: string;
   doneBytes: number;
   totalBytes: number;
+  /** Extra facts shown after the byte counts: "1200/2048 blocks, 512 MiB/s, ETA 3 s, 4 retries". */
+  detail?: string;
 }
 
 export type ProgressListener = (event: ProgressEvent) => void;

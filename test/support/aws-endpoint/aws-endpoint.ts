@@ -130,6 +130,7 @@ export async function startAwsEndpoint(options: AwsEndpointOptions = {}): Promis
     }
     if (decision.kind === 'throttle') return answer(throttled(service, decision.reason));
     if (decision.kind === 'server-error') return answer(serverError(service, decision.status));
+    if (decision.kind === 'access-denied') return answer(accessDenied(service, operation));
 
     try {
       if (route) {
@@ -266,6 +267,13 @@ function authFailure(service: 'ebs' | 'ec2', failure: SigV4Failure): ServiceResp
 function throttled(service: 'ebs' | 'ec2', reason: 'ACCOUNT_THROTTLED' | 'RESOURCE_LEVEL_THROTTLE'): ServiceResponse {
   if (service === 'ebs') return ebsErrorResponse(new EbsError(400, 'RequestThrottledException', 'Request rate exceeded', reason));
   return ec2ErrorResponse(new Ec2Error(503, 'RequestLimitExceeded', 'Request limit exceeded.'));
+}
+
+// What an IAM policy denying the action looks like (EBS AccessDeniedException Reason UNAUTHORIZED_ACCOUNT).
+function accessDenied(service: 'ebs' | 'ec2', operation: string): ServiceResponse {
+  const message = `User is not authorized to perform: ${service}:${operation}`;
+  if (service === 'ebs') return ebsErrorResponse(new EbsError(403, 'AccessDeniedException', message, 'UNAUTHORIZED_ACCOUNT'));
+  return ec2ErrorResponse(new Ec2Error(403, 'UnauthorizedOperation', `You are not authorized to perform this operation. ${message}`));
 }
 
 function serverError(service: 'ebs' | 'ec2', status: 500 | 503): ServiceResponse {

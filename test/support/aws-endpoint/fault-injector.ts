@@ -1,9 +1,10 @@
 // Faults a test can switch on for the local AWS endpoint: throttling (at a rate or above a per-snapshot
 // request-rate cap, like the 1000 PutSnapshotBlock/s quota), 500/503 at a rate, connection resets
-// mid-body, added latency, and the "snapshot does not exist yet" window right after StartSnapshot.
+// mid-body, added latency, access denied (a policy that forbids one call), and the "snapshot does not
+// exist yet" window right after StartSnapshot.
 import type { EndpointClock } from './manual-clock.js';
 
-export type FaultKind = 'throttle' | 'server-error' | 'reset' | 'latency';
+export type FaultKind = 'throttle' | 'server-error' | 'reset' | 'latency' | 'access-denied';
 
 export interface FaultRule {
   kind: FaultKind;
@@ -23,7 +24,8 @@ export type FaultDecision =
   | { kind: 'none' }
   | { kind: 'throttle'; reason: 'ACCOUNT_THROTTLED' | 'RESOURCE_LEVEL_THROTTLE' }
   | { kind: 'server-error'; status: 500 | 503 }
-  | { kind: 'reset' };
+  | { kind: 'reset' }
+  | { kind: 'access-denied' };
 
 interface ActiveRule extends FaultRule {
   remaining: number;
@@ -40,7 +42,7 @@ export class FaultInjector {
    * ResourceNotFoundException), in endpoint-clock milliseconds — the window coldsnap #43 hit. Default 0.
    */
   snapshotNotFoundWindowMs = 0;
-  readonly injected = { throttle: 0, serverError: 0, reset: 0, latency: 0, notFound: 0 };
+  readonly injected = { throttle: 0, serverError: 0, reset: 0, latency: 0, notFound: 0, accessDenied: 0 };
 
   constructor(
     private readonly clock: EndpointClock,
@@ -103,6 +105,10 @@ export class FaultInjector {
       if (rule.kind === 'reset') {
         this.injected.reset++;
         return { kind: 'reset' };
+      }
+      if (rule.kind === 'access-denied') {
+        this.injected.accessDenied++;
+        return { kind: 'access-denied' };
       }
     }
     const cap = this.#rateCaps.get(operation);
