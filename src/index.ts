@@ -31,3 +31,7 @@ export {
   type CustomizationPlan,
   type CustomizationReport,
 } from './customize/index.js';
+export { uploadImage, type UploadImageOptions, type UploadImageResult } from './pipeline/upload-image.js';
+export { downloadSnapshot, type DownloadSnapshotOptions, type DownloadSnapshotResult } from './pipeline/download-snapshot.js';
+export { createAwsClients, type AwsClients, type AwsClientsOptions } from './aws/aws-clients.js';
+export { SnapshotSink, type SnapshotSinkOptions, type SnapshotUploadResult, type SnapshotTag } from './aws/ebs/snapshot-sink.js';

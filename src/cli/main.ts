@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // amikit's executable entry. It installs the process-level guards before anything heavy loads, so a
 // signal or a crash at any moment removes temporary outputs, then loads and runs the CLI.
+import { runInterruptCleanups } from '../pipeline/interrupt-cleanups.js';
 import { discardAllTempOutputs, discardAllTempOutputsSync } from '../pipeline/temp-output.js';
 import { interruptionExitCode, noteInterruption } from './interruption.js';
 
 function onSignal(signal: NodeJS.Signals): void {
   noteInterruption(signal);
-  void discardAllTempOutputs().finally(() => {
+  // Cleanups (an upload deletes its pending snapshot) and temp files together, then exit.
+  void Promise.all([runInterruptCleanups(), discardAllTempOutputs()]).finally(() => {
     process.stderr.write(`amikit: error: interrupted by ${signal}; no output was written\n`);
     process.exit(interruptionExitCode());
   });

@@ -1,0 +1,70 @@
+// `amikit upload` and `amikit download` as a user runs them: the SDK's standard chain pointed at the
+// local endpoint by environment, the id on stdout, --json details, exit codes and one-line errors.
+import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../support/run-cli.js';
+import { BLOCK, GiB, endpointAndClients, firstDifferingBlock, makeSparseImage, workDir } from './upload-fixture.js';
+
+describe('amikit upload / download', () => {
+  it('uploads, prints the snapshot id, and downloads it back identical; --json has the counts', async () => {
+    const { aws } = await endpointAndClients();
+    const dir = await workDir('upload-cli');
+    const image = join(dir, 'root.img');
+    await makeSparseImage(image, 64 * BLOCK, [0, 3, 63]);
+    const env = aws.environment();
+    const plain = await runCli(['upload', image, '--description', 'cli test', '--tag', 'a=b', '--tag', 'c=d=e'], env);
+    expect(plain.stderr).toBe('');
+    expect(plain.exitCode).toBe(0);
+    expect(plain.stdout).toMatch(/^snap-[0-9a-f]{17}\n$/);
+    const json = await runCli(['upload', image, '--json', '--concurrency', '4'], env);
+    expect(json.exitCode).toBe(0);
+    const result = JSON.parse(json.stdout);
+    expect(result).toMatchObject({ blocksSent: 3, blocksSkipped: 61, retries: 0, volumeSizeGiB: 1, state: 'completed', concurrency: { fixed: true, final: 4 } });
+    expect(typeof result.seconds).toBe('number');
+    const out = join(dir, 'back.img');
+    const down = await runCli(['download', plain.stdout.trim(), '-o', out], env);
+    expect(down.exitCode).toBe(0);
+    expect(down.stdout).toMatch(/back\.img: 1 GiB, 3 blocks read/);
+    expect(await firstDifferingBlock(image, out)).toBeUndefined();
+  });
+
+  it('bad usage exits 2 with one line and calls nothing', async () => {
+    const { aws } = await endpointAndClients();
+    const dir = await workDir('upload-cli-usage');
+    const env = aws.environment();
+    const cases: [string[], RegExp][] = [
+      [['upload', join(dir, 'missing.img')], /^amikit: error: cannot open image .*missing\.img/],
+      [['upload', join(dir, 'x.img'), '--tag', 'novalue'], /^amikit: error: invalid --tag 'novalue'/],
+      [['upload', join(dir, 'x.img'), '--tag', 'aws:x=1'], /reserved/],
+      [['upload', join(dir, 'x.img'), '--concurrency', '0'], /invalid --concurrency '0'/],
+      [['upload', join(dir, 'x.img'), '--kms-key-id', 'alias/foo'], /invalid --kms-key-id/],
+      [['download', 'vol-123', '-o', join(dir, 'o.img')], /not a snapshot id/],
+      [['download', 'snap-0123456789abcdef0'], /-o\/--output is required/],
+    ];
+    for (const [args, pattern] of cases) {
+      const result = await runCli(args, env);
+      expect(result.exitCode, args.join(' ')).toBe(2);
+      expect(result.stderr).toMatch(pattern);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    }
+    expect(aws.requestLog).toHaveLength(0);
+  });
+
+  it('an AWS failure exits 1 with one line; a missing snapshot leaves no output file', async () => {
+    const { aws } = await endpointAndClients();
+    const dir = await workDir('upload-cli-aws');
+    const out = join(dir, 'o.img');
+    const missing = await runCli(['download', 'snap-0123456789abcdef0', '-o', out], aws.environment());
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stderr).toMatch(/^amikit: error: ListSnapshotBlocks \(snapshot snap-0123456789abcdef0\) failed: ResourceNotFoundException SNAPSHOT_NOT_FOUND: .*\n$/);
+    expect(existsSync(out)).toBe(false);
+    expect(await readdir(dir)).toEqual([]);
+    const image = join(dir, 'root.img');
+    await makeSparseImage(image, GiB, [1]);
+    const denied = await runCli(['upload', image], { ...aws.environment(), AWS_SECRET_ACCESS_KEY: 'wrong' });
+    expect(denied.exitCode).toBe(1);
+    expect(denied.stderr).toMatch(/^amikit: error: StartSnapshot failed: InvalidSignatureException.*\n$/);
+  });
+});
