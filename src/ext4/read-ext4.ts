@@ -96,6 +96,8 @@ export async function readExt4(source: ByteSource, options: ReadExt4Options = {}
   if (inodesPerGroup === 0 || blocksPerGroup === 0 || inodeSize < 128 || inodeSize > blockSize || (inodeSize & (inodeSize - 1)) !== 0) throw fail('superblock geometry is inconsistent');
   const groupCount = Math.ceil((blockCount - (sb.s_first_data_block as number)) / blocksPerGroup);
   if (!(groupCount > 0) || groupCount * inodesPerGroup < inodeCount) throw fail('superblock geometry is inconsistent');
+  // Everything below is bounded by the image: a corrupt count cannot make us allocate or walk beyond it.
+  if (base + blockCount * blockSize > source.sizeBytes) throw fail(`the filesystem (${blockCount} blocks of ${blockSize} bytes) is larger than the image`);
   const descSize = is64 ? Math.max(32, sb.s_desc_size as number) : 32;
   if (descSize !== 32 && descSize !== 64) throw fail(`group descriptor size ${descSize} is not supported`);
   const checksums = (roCompat & RO_COMPAT_METADATA_CSUM) !== 0;
@@ -154,13 +156,18 @@ export async function readExt4(source: ByteSource, options: ReadExt4Options = {}
     /** Extents of an inode, leaves in logical order; index blocks read as needed (depth bounded). */
     const extentsOf = async (ino: number, iBlock: Buffer): Promise<Extent[]> => {
       const leaves: Extent[] = [];
+      const seenBlocks = new Set<number>();
       const walk = async (node: Buffer, depthLeft: number, where: string): Promise<void> => {
         if (node.readUInt16LE(0) !== EXT4_EXT_MAGIC) throw fail(`inode ${ino}: bad extent header in ${where}`);
+        // eh_entries and eh_depth checked before the entries are decoded: they decide how far decoding reads.
+        if (12 + node.readUInt16LE(2) * 12 > node.length || node.readUInt16LE(6) > depthLeft) throw fail(`inode ${ino}: malformed extent node in ${where}`);
         const decoded = decodeExtentNode(node);
-        if (decoded.depth > depthLeft || 12 + decoded.leaves.length * 12 + decoded.indexes.length * 12 > node.length) throw fail(`inode ${ino}: malformed extent node in ${where}`);
         for (const leaf of decoded.leaves) leaves.push(leaf);
         for (const index of decoded.indexes) {
           if (index.childBlock <= 0 || index.childBlock >= blockCount) throw fail(`inode ${ino}: extent index points at block ${index.childBlock}, outside the filesystem`);
+          // A block referenced twice would multiply the walk: each tree block is read once or the tree is corrupt.
+          if (seenBlocks.has(index.childBlock)) throw fail(`inode ${ino}: extent tree block ${index.childBlock} is referenced twice`);
+          seenBlocks.add(index.childBlock);
           await walk(await read(index.childBlock * blockSize, blockSize), decoded.depth - 1, `block ${index.childBlock}`);
         }
       };
@@ -278,6 +285,7 @@ export async function readExt4(source: ByteSource, options: ReadExt4Options = {}
       } else if (type === 0o120000) {
         let target: Buffer;
         const fast = (flags & EXT4_EXTENTS_FL) === 0 && sizeBytes < 60;
+        if (sizeBytes > 4096) throw fail(`symlink inode ${ino}: target of ${sizeBytes} bytes is longer than PATH_MAX`);
         if (fast) target = iBlock.subarray(0, sizeBytes);
         else {
           const { runs } = mapFile(ino, await dataExtents(), sizeBytes);
