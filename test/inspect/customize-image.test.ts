@@ -196,4 +196,27 @@ describe.skipIf(skip)(`customizeImage on a whole disk${skip ? ` (skipped: ${skip
       expect([...reported].some((path) => path === entry.path || path.startsWith(`${entry.path}/`)), entry.path).toBe(true);
     }
   });
+
+  it('reads a disk whose primary GPT header is damaged through the backup, and says so', async () => {
+    const dir = (await tempDir('gpt-backup')).path;
+    const { disk } = await makeDisk(dir);
+    const handle = await open(disk, 'r+');
+    await handle.write(Buffer.from([0xde, 0xad]), 0, 2, 512 + 16); // the primary header's CRC field
+    await handle.close();
+    const result = await runCli(['inspect', disk, '--json']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const facts = JSON.parse(result.stdout) as { image: { gpt: { header: string; primaryProblem: string; partitions: unknown[] }; root: { partition: number } } };
+    expect(facts.image.gpt.header).toBe('backup');
+    expect(facts.image.gpt.primaryProblem).toMatch(/header CRC mismatch at LBA 1/);
+    expect(facts.image.gpt.partitions).toHaveLength(2);
+    expect(facts.image.root.partition).toBe(2);
+    // Both headers damaged: one error line, exit 2.
+    const both = await open(disk, 'r+');
+    const { size } = await both.stat();
+    await both.write(Buffer.from([0xde, 0xad]), 0, 2, size - 512 + 16);
+    await both.close();
+    const refused = await runCli(['inspect', disk]);
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toMatch(/^amikit: error: .*no valid GPT \(primary: header CRC mismatch at LBA 1; backup: header CRC mismatch at LBA \d+\)\n$/);
+  });
 });
