@@ -6,6 +6,8 @@ import type { Ext4Facts } from '../ext4/read-ext4.js';
 import { inspectTree, type TreeFacts } from '../inspect/inspect-tree.js';
 import type { LoadTreeOptions } from './load-tree.js';
 import { openInputTree } from './open-input-tree.js';
+import { AmikitError } from '../shared/errors.js';
+import type { FileTree } from '../tree/file-tree.js';
 
 export interface ImageFacts {
   format: 'raw' | 'img.zst';
@@ -37,8 +39,20 @@ export async function inspectImage(options: InspectImageOptions): Promise<Inspec
   const { input, sysprep, ...loadOptions } = options;
   const loaded = await openInputTree(input, loadOptions);
   try {
-    const facts = await inspectTree(loaded.tree, sysprep !== undefined ? { sysprep } : {});
     const image = loaded.image;
+    const warnings = [...loaded.warnings];
+    let esp: FileTree | undefined;
+    if (image?.readEspTree) {
+      try {
+        esp = await image.readEspTree();
+      } catch (error) {
+        // A damaged ESP hides its loader entries but not the rest of the report.
+        if (!(error instanceof AmikitError) || !error.isBadInput) throw error;
+        warnings.push(`boot loader entries on the ESP not read: ${error.message}`);
+        options.onWarning?.(warnings[warnings.length - 1]!);
+      }
+    }
+    const facts = await inspectTree(loaded.tree, { ...(sysprep !== undefined ? { sysprep } : {}), ...(esp ? { esp } : {}) });
     const fs = image?.filesystem;
     return {
       input,
@@ -57,7 +71,7 @@ export async function inspectImage(options: InspectImageOptions): Promise<Inspec
         : {}),
       tree: loaded.tree.stats(),
       ...facts,
-      warnings: loaded.warnings,
+      warnings,
     };
   } finally {
     await loaded.close();

@@ -5,6 +5,7 @@ import { RawImageSource, type BlockSource } from '../blocks/block-source.js';
 import { ESP_TYPE_GUID, hasGpt, readGpt, ROOT_TYPE_GUIDS, type GptTable } from '../disk/read-gpt.js';
 import { EXT4_SUPER_MAGIC, SUPERBLOCK_OFFSET_BYTES } from '../ext4/format/constants.js';
 import { readExt4, type Ext4Facts } from '../ext4/read-ext4.js';
+import { readFat } from '../disk/read-fat.js';
 import { FileByteSource } from '../layers/byte-sources/file-byte-source.js';
 import { AmikitError, ioError } from '../shared/errors.js';
 import { EBS_BLOCK_SIZE_BYTES } from '../shared/units.js';
@@ -26,6 +27,8 @@ export interface OpenedImage {
   filesystem: Ext4Facts;
   /** The root filesystem's tree; file contents are read from the image on demand until close(). */
   readTree(): Promise<FileTree>;
+  /** The ESP's tree (FAT16/32), when the disk has an ESP. */
+  readEspTree?(): Promise<FileTree>;
   /** The whole image as a block source (for copying it), opened on demand and closed with the image. */
   blocks(): Promise<BlockSource>;
   close(): Promise<void>;
@@ -129,6 +132,7 @@ export async function openImage(path: string): Promise<OpenedImage> {
       ...(esp ? { esp } : {}),
       filesystem: volume.facts,
       readTree: () => volume.readTree(),
+      ...(esp ? { readEspTree: () => readFat(source, esp.offsetBytes, esp.sizeBytes, `${path} partition ${esp.partition} (ESP)`) } : {}),
       async blocks() {
         if (blockSource) return blockSource;
         if (zstd) return (blockSource = zstd);

@@ -181,11 +181,14 @@ describe.skipIf(skip)(`customizeImage on a whole disk${skip ? ` (skipped: ${skip
       image: { layout: string; root: { partition: number }; esp: { partition: number } };
       users: Array<{ name: string; authorizedKeys: number }>;
       machineId: { state: string };
+      bootEntries: unknown[];
       sysprep: { changes: number };
     };
     expect(facts.image).toMatchObject({ layout: 'gpt', root: { partition: 2 }, esp: { partition: 1 } });
     expect(facts.users.find((u) => u.name === 'admin')?.authorizedKeys).toBe(1);
     expect(facts.machineId.state).toBe('empty');
+    // The loader entry mcopy put on the ESP, read through amikit's FAT reader.
+    expect(facts.bootEntries).toEqual([{ kind: 'bls', source: 'esp:/loader/entries/debian.conf', title: 'Debian', linux: '/vmlinuz', initrd: [], options: `root=UUID=${ROOT_UUID} ro` }]);
     expect(facts.sysprep.changes, JSON.stringify(facts.sysprep)).toBe(0);
 
     // Every difference between input and output is a path the customisation reported (or a directory above one).
