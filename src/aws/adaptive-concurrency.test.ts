@@ -3,10 +3,14 @@ import { AdaptiveConcurrency } from './adaptive-concurrency.js';
 
 describe('AdaptiveConcurrency', () => {
   it('halves once per burst of throttles and grows by one per window of successes', () => {
-    const gate = new AdaptiveConcurrency({ initial: 64, max: 80 });
+    let nowMs = 0;
+    const gate = new AdaptiveConcurrency({ initial: 64, max: 80, now: () => nowMs });
     const epoch = gate.epoch;
     for (let i = 0; i < 30; i++) gate.onThrottle(epoch);
     expect(gate.limit).toBe(32);
+    gate.onThrottle(gate.epoch);
+    expect(gate.limit).toBe(32); // within the same second
+    nowMs = 1000;
     gate.onThrottle(gate.epoch);
     expect(gate.limit).toBe(16);
     for (let i = 0; i < 16; i++) gate.onSuccess();
@@ -14,7 +18,10 @@ describe('AdaptiveConcurrency', () => {
     for (let i = 0; i < 10_000; i++) gate.onSuccess();
     expect(gate.limit).toBe(80);
     expect(gate.lowest).toBe(16);
-    for (let i = 0; i < 20; i++) gate.onThrottle(gate.epoch);
+    for (let i = 0; i < 20; i++) {
+      nowMs += 1000;
+      gate.onThrottle(gate.epoch);
+    }
     expect(gate.limit).toBe(2);
   });
 

@@ -10,6 +10,12 @@ export interface AdaptiveConcurrencyOptions {
   min?: number;
   /** Never above this (default 256); also bounds the blocks held in memory. */
   max?: number;
+  /**
+   * At most one halving per this many ms (default 1000: the AWS quotas are per second, so the throttles
+   * of one second are one signal, and scattered throttling does not collapse the limit to the floor).
+   */
+  decreaseIntervalMs?: number;
+  now?: () => number;
 }
 
 export const DEFAULT_INITIAL_CONCURRENCY = 128;
@@ -30,6 +36,9 @@ export class AdaptiveConcurrency {
   #successesSinceChange = 0;
   #epoch = 0;
   #waiters: (() => void)[] = [];
+  #lastDecreaseMs = Number.NEGATIVE_INFINITY;
+  readonly #decreaseIntervalMs: number;
+  readonly #now: () => number;
   /** Times the limit was halved. */
   decreases = 0;
   /** Lowest limit reached. */
@@ -41,6 +50,8 @@ export class AdaptiveConcurrency {
     this.max = Math.max(this.min, options.fixed ?? options.max ?? DEFAULT_MAX_CONCURRENCY);
     this.#limit = Math.min(this.max, Math.max(this.min, options.fixed ?? options.initial ?? DEFAULT_INITIAL_CONCURRENCY));
     this.lowest = this.#limit;
+    this.#decreaseIntervalMs = options.decreaseIntervalMs ?? 1000;
+    this.#now = options.now ?? (() => performance.now());
   }
 
   get limit(): number {
@@ -93,11 +104,14 @@ export class AdaptiveConcurrency {
   }
 
   /**
-   * A request was throttled: halve the limit, once per epoch, so a burst of throttles from requests
-   * that were all in flight together counts as one signal (and does not collapse the limit to the floor).
+   * A request was throttled: halve the limit, once per epoch and at most once per decreaseIntervalMs,
+   * so a burst of throttles from requests that were in flight together counts as one signal.
    */
   onThrottle(requestEpoch: number): void {
     if (this.isFixed || requestEpoch !== this.#epoch) return;
+    const nowMs = this.#now();
+    if (nowMs - this.#lastDecreaseMs < this.#decreaseIntervalMs) return;
+    this.#lastDecreaseMs = nowMs;
     this.#epoch++;
     this.#successesSinceChange = 0;
     const halved = Math.max(this.min, Math.floor(this.#limit / 2));

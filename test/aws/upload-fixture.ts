@@ -1,5 +1,6 @@
 // Shared set-up for the upload/download tests: a local endpoint, amikit's own clients pointed at it
 // through AWS_ENDPOINT_URL_*, a temp directory, and images with data, zeros and holes.
+import { createCipheriv } from 'node:crypto';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,19 +27,12 @@ export async function workDir(name: string): Promise<string> {
   return dir;
 }
 
-/** Deterministic, incompressible-ish bytes for block `index` (xorshift on a seed). */
+/** Deterministic incompressible bytes for block `index` (AES-128-CTR keystream: fast, seedable). */
 export function patternBlock(index: number, lengthBytes = BLOCK): Buffer {
-  const block = Buffer.alloc(lengthBytes);
-  let x = (index * 2654435761 + 0x9e3779b9) >>> 0 || 1;
-  for (let i = 0; i + 4 <= lengthBytes; i += 4) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    block.writeUInt32LE(x, i);
-  }
-  return block;
+  const iv = Buffer.alloc(16);
+  iv.writeUInt32BE(index >>> 0, 0);
+  const cipher = createCipheriv('aes-128-ctr', Buffer.from('amikit-test-key!'), iv);
+  return Buffer.concat([cipher.update(Buffer.alloc(lengthBytes)), cipher.final()]);
 }
 
 /**

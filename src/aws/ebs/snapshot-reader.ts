@@ -1,6 +1,7 @@
 // Reads a completed snapshot through the EBS direct APIs: ListSnapshotBlocks pages (only written blocks
 // are listed) and concurrent GetSnapshotBlock, each body checked against its SHA-256 before it is used.
 import { createHash } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { GetSnapshotBlockCommand, ListSnapshotBlocksCommand, type EBSClient, type ListSnapshotBlocksCommandOutput } from '@aws-sdk/client-ebs';
 import { AmikitError } from '../../shared/errors.js';
 import { EBS_BLOCK_SIZE_BYTES } from '../../shared/units.js';
@@ -75,6 +76,7 @@ export class SnapshotReader {
   async forEachBlock(handler: (blockIndex: number, data: Buffer) => Promise<void>): Promise<void> {
     const gate = new AdaptiveConcurrency(this.#options.concurrency !== undefined ? { fixed: this.#options.concurrency } : { initial: DEFAULT_DOWNLOAD_CONCURRENCY, max: 128 });
     const controller = new AbortController();
+    setMaxListeners(0, controller.signal);
     const outer = this.#options.signal;
     if (outer) outer.addEventListener('abort', () => controller.abort(outer.reason), { once: true });
     let failure: unknown;
