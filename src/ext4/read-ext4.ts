@@ -13,14 +13,16 @@ import {
   EXT4_ROOT_INO,
   EXT4_SUPER_MAGIC,
   INCOMPAT_64BIT,
+  INCOMPAT_CSUM_SEED,
   INCOMPAT_RECOVER,
   RO_COMPAT_METADATA_CSUM,
   SUPERBLOCK_OFFSET_BYTES,
   SUPERBLOCK_SIZE_BYTES,
 } from './format/constants.js';
 import { decodeExtentNode, type Extent } from './format/extent.js';
-import { decodeGroupDescriptor } from './format/group-descriptor.js';
-import { decodeInode, decodeTimestamp } from './format/inode.js';
+import { decodeGroupDescriptor, GROUP_DESCRIPTOR_CHECKSUM_OFFSET, groupDescriptorChecksum } from './format/group-descriptor.js';
+import { decodeInode, decodeTimestamp, INODE_CHECKSUM_HI_OFFSET, INODE_CHECKSUM_LO_OFFSET, inodeChecksumSeed } from './format/inode.js';
+import { crc32c } from '../kernels/index.js';
 import { aclDiskToXattr } from './format/posix-acl.js';
 import { decodeSuperblock, SUPERBLOCK_CHECKSUM_OFFSET, superblockChecksum } from './format/superblock.js';
 
@@ -43,10 +45,52 @@ export interface Ext4Facts {
   clean: boolean;
 }
 
+/** metadata_csum results of one tree read: how many structures were checked and which failed (first few named). */
+export interface Ext4ChecksumReport {
+  enabled: boolean;
+  groupDescriptors: { checked: number; bad: number };
+  inodes: { checked: number; bad: number };
+  extentBlocks: { checked: number; bad: number };
+  directoryBlocks: { checked: number; bad: number };
+  xattrBlocks: { checked: number; bad: number };
+  /** Up to 20 failures, each naming the structure ("inode 12", "directory inode 2 block 1234"). */
+  failures: string[];
+}
+
+/** What `stat` shows of one inode, as stored. */
+export interface Ext4InodeDetails {
+  inode: number;
+  type: 'file' | 'dir' | 'symlink' | 'char-device' | 'block-device' | 'fifo' | 'socket';
+  /** Permission and set-id bits (mode & 07777). */
+  mode: number;
+  uid: number;
+  gid: number;
+  sizeBytes: number;
+  links: number;
+  flags: number;
+  generation: number;
+  /** i_blocks in 512-byte units (or file-system blocks with huge_file's EXT4_HUGE_FILE_FL). */
+  blocks512: number;
+  /** Seconds and nanoseconds (the extra fields' epoch bits applied); crtime only with a large inode. */
+  times: { atime: Ext4Time; mtime: Ext4Time; ctime: Ext4Time; crtime?: Ext4Time };
+  xattrs: Map<string, Buffer>;
+  /** Leaf extents in logical order; `uninit` ones read as zeros. Empty for fast symlinks and devices. */
+  extents: Array<{ logicalBlock: number; physicalBlock: number; blockCount: number; uninit: boolean }>;
+  /** Extent tree depth (0: all in the inode). */
+  extentDepth: number;
+  checksum: 'ok' | 'bad' | 'none';
+}
+
+export interface Ext4Time {
+  sec: number;
+  nsec: number;
+}
+
 const COMPAT_NAMES: Record<number, string> = { 0x1: 'dir_prealloc', 0x2: 'imagic_inodes', 0x4: 'has_journal', 0x8: 'ext_attr', 0x10: 'resize_inode', 0x20: 'dir_index', 0x200: 'sparse_super2', 0x400: 'fast_commit', 0x800: 'stable_inodes', 0x1000: 'orphan_file' };
 const INCOMPAT_NAMES: Record<number, string> = { 0x1: 'compression', 0x2: 'filetype', 0x4: 'needs_recovery', 0x8: 'journal_dev', 0x10: 'meta_bg', 0x40: 'extent', 0x80: '64bit', 0x100: 'mmp', 0x200: 'flex_bg', 0x400: 'ea_inode', 0x1000: 'dirdata', 0x2000: 'metadata_csum_seed', 0x4000: 'large_dir', 0x8000: 'inline_data', 0x10000: 'encrypt', 0x20000: 'casefold' };
 const RO_COMPAT_NAMES: Record<number, string> = { 0x1: 'sparse_super', 0x2: 'large_file', 0x8: 'huge_file', 0x10: 'uninit_bg', 0x20: 'dir_nlink', 0x40: 'extra_isize', 0x100: 'quota', 0x200: 'bigalloc', 0x400: 'metadata_csum', 0x1000: 'read-only', 0x2000: 'project', 0x8000: 'verity', 0x10000: 'orphan_present' };
 const EXT4_INLINE_DATA_FL = 0x10000000;
+const TYPE_NAMES: Record<number, Ext4InodeDetails['type']> = { 0o1: 'fifo', 0o2: 'char-device', 0o4: 'dir', 0o6: 'block-device', 0o10: 'file', 0o12: 'symlink', 0o14: 'socket' };
 const XATTR_MAGIC = 0xea020000;
 const XATTR_PREFIXES: Record<number, string> = { 1: 'user.', 4: 'trusted.', 6: 'security.', 7: 'system.', 8: 'system.richacl' };
 /** Bytes of inode table read at once: inodes are read in runs, never one pread each. */
@@ -64,6 +108,12 @@ export interface Ext4Volume {
   facts: Ext4Facts;
   /** Reads the directory tree (metadata only; contents come from the image when read). */
   readTree(): Promise<FileTree>;
+  /** The inode number of a node of a tree this volume read (undefined for other nodes). */
+  inodeOf(node: Node): number | undefined;
+  /** One inode as stored (for `stat`): times with nanoseconds, i_blocks, xattrs, extents, checksum. */
+  inodeDetails(ino: number): Promise<Ext4InodeDetails>;
+  /** Checksum results of the structures read so far (all metadata once readTree has run). */
+  checksums(): Ext4ChecksumReport;
 }
 
 /** Opens the filesystem: checks the superblock, reads the group descriptors. */
@@ -122,19 +172,64 @@ export async function readExt4(source: ByteSource, options: ReadExt4Options = {}
     clean: ((sb.s_state as number) & 1) !== 0,
   };
 
-  const readTree = async (): Promise<FileTree> => {
+  // Checksums (checksums.rst): seeded by crc32c of the UUID, or s_checksum_seed with metadata_csum_seed.
+  const fsSeed = (incompat & INCOMPAT_CSUM_SEED) !== 0 ? (sb.s_checksum_seed as number) : crc32c(0xffffffff, sb.s_uuid as Uint8Array);
+  const report: Ext4ChecksumReport = {
+    enabled: checksums,
+    groupDescriptors: { checked: 0, bad: 0 },
+    inodes: { checked: 0, bad: 0 },
+    extentBlocks: { checked: 0, bad: 0 },
+    directoryBlocks: { checked: 0, bad: 0 },
+    xattrBlocks: { checked: 0, bad: 0 },
+    failures: [],
+  };
+  const checked = new Set<string>();
+  /** Counts one verification once (a structure read twice is not counted twice); false when it failed. */
+  const tally = (kind: Exclude<keyof Ext4ChecksumReport, 'enabled' | 'failures'>, what: string, ok: boolean): boolean => {
+    if (checked.has(what)) return ok;
+    checked.add(what);
+    report[kind].checked++;
+    if (!ok) {
+      report[kind].bad++;
+      if (report.failures.length < 20) report.failures.push(what);
+    }
+    return ok;
+  };
+
+  let inodeTables: number[] | undefined;
+  const groupTables = async (): Promise<number[]> => {
+    if (inodeTables) return inodeTables;
     const gdtBlock = (sb.s_first_data_block as number) + 1;
     const gdt = await read(gdtBlock * blockSize, groupCount * descSize);
-    const inodeTables: number[] = [];
+    const tables: number[] = [];
     for (let g = 0; g < groupCount; g++) {
       const d = decodeGroupDescriptor(gdt, g * descSize, descSize as 32 | 64);
-      inodeTables.push((descSize === 64 ? (d.bg_inode_table_hi as number) * 2 ** 32 : 0) + (d.bg_inode_table_lo as number));
+      tables.push((descSize === 64 ? (d.bg_inode_table_hi as number) * 2 ** 32 : 0) + (d.bg_inode_table_lo as number));
+      if (checksums) {
+        const bytes = gdt.subarray(g * descSize, (g + 1) * descSize);
+        tally('groupDescriptors', `group descriptor ${g}`, groupDescriptorChecksum(bytes, g, fsSeed) === bytes.readUInt16LE(GROUP_DESCRIPTOR_CHECKSUM_OFFSET));
+      }
     }
-    const chunks = new Map<number, Buffer>();
-    const readInode = async (ino: number): Promise<Buffer> => {
+    return (inodeTables = tables);
+  };
+  const inodeSeedOf = (ino: number, raw: Buffer): number => inodeChecksumSeed(fsSeed, ino, raw.readUInt32LE(0x64));
+  /** Verifies an inode's checksum over its full on-disk size (the hi half only when i_extra_isize covers it). */
+  const inodeChecksumOk = (ino: number, full: Buffer): boolean => {
+    const copy = Buffer.from(full);
+    const hasHi = inodeSize > 128 && copy.readUInt16LE(0x80) >= 4;
+    const stored = copy.readUInt16LE(INODE_CHECKSUM_LO_OFFSET) + (hasHi ? copy.readUInt16LE(INODE_CHECKSUM_HI_OFFSET) * 65536 : 0);
+    copy.writeUInt16LE(0, INODE_CHECKSUM_LO_OFFSET);
+    if (hasHi) copy.writeUInt16LE(0, INODE_CHECKSUM_HI_OFFSET);
+    const sum = crc32c(inodeSeedOf(ino, full), copy);
+    return (hasHi ? sum >>> 0 : sum & 0xffff) === stored;
+  };
+
+  const chunks = new Map<number, Buffer>();
+  const readInodeFull = async (ino: number): Promise<Buffer> => {
+    const tables = await groupTables();
       if (!Number.isInteger(ino) || ino < 1 || ino > inodeCount) throw fail(`inode number ${ino} is out of range`);
       const group = Math.floor((ino - 1) / inodesPerGroup);
-      const tableBlock = inodeTables[group]!;
+      const tableBlock = tables[group]!;
       if (tableBlock <= 0 || tableBlock >= blockCount) throw fail(`group ${group}: inode table block ${tableBlock} is out of range`);
       const byteInTable = ((ino - 1) % inodesPerGroup) * inodeSize;
       const chunkIndex = Math.floor(byteInTable / INODE_CHUNK_BYTES);
@@ -148,13 +243,20 @@ export async function readExt4(source: ByteSource, options: ReadExt4Options = {}
         chunks.set(key, chunk);
       }
       const at = byteInTable % INODE_CHUNK_BYTES;
+      const full = chunk.subarray(at, at + inodeSize);
+      if (checksums) tally('inodes', `inode ${ino}`, inodeChecksumOk(ino, full));
+      return full;
+  };
+  /** An inode as the 256-byte codec expects it (a 128-byte inode zero-extended). */
+  const readInode = async (ino: number): Promise<Buffer> => {
+      const full = await readInodeFull(ino);
       const raw = Buffer.alloc(256);
-      chunk.copy(raw, 0, at, at + Math.min(inodeSize, 256));
+      full.copy(raw, 0, 0, Math.min(inodeSize, 256));
       return raw;
-    };
+  };
 
     /** Extents of an inode, leaves in logical order; index blocks read as needed (depth bounded). */
-    const extentsOf = async (ino: number, iBlock: Buffer): Promise<Extent[]> => {
+    const extentsOf = async (ino: number, iBlock: Buffer, inodeSeed: number): Promise<Extent[]> => {
       const leaves: Extent[] = [];
       const seenBlocks = new Set<number>();
       const walk = async (node: Buffer, depthLeft: number, where: string): Promise<void> => {
@@ -168,7 +270,13 @@ export async function readExt4(source: ByteSource, options: ReadExt4Options = {}
           // A block referenced twice would multiply the walk: each tree block is read once or the tree is corrupt.
           if (seenBlocks.has(index.childBlock)) throw fail(`inode ${ino}: extent tree block ${index.childBlock} is referenced twice`);
           seenBlocks.add(index.childBlock);
-          await walk(await read(index.childBlock * blockSize, blockSize), decoded.depth - 1, `block ${index.childBlock}`);
+          const child = await read(index.childBlock * blockSize, blockSize);
+          if (checksums && child.readUInt16LE(0) === EXT4_EXT_MAGIC) {
+            const tail = 12 + 12 * child.readUInt16LE(4);
+            const ok = tail + 4 <= blockSize && crc32c(inodeSeed, child.subarray(0, tail)) === child.readUInt32LE(tail);
+            tally('extentBlocks', `inode ${ino} extent block ${index.childBlock}`, ok);
+          }
+          await walk(child, decoded.depth - 1, `block ${index.childBlock}`);
         }
       };
       await walk(iBlock, 5, 'the inode');
@@ -208,11 +316,20 @@ export async function readExt4(source: ByteSource, options: ReadExt4Options = {}
         if (fileAcl >= blockCount) throw fail(`inode ${ino}: xattr block ${fileAcl} is outside the filesystem`);
         const block = await read(fileAcl * blockSize, blockSize);
         if (block.readUInt32LE(0) !== XATTR_MAGIC) throw fail(`inode ${ino}: xattr block ${fileAcl} has a bad magic`);
+        if (checksums) {
+          const number = Buffer.alloc(8);
+          number.writeBigUInt64LE(BigInt(fileAcl));
+          const zeroed = Buffer.from(block);
+          zeroed.writeUInt32LE(0, 0x10);
+          tally('xattrBlocks', `xattr block ${fileAcl}`, crc32c(crc32c(fsSeed, number), zeroed) === block.readUInt32LE(0x10));
+        }
         parseXattrEntries(block, 32, block, xattrs, () => fail(`inode ${ino}: malformed xattr block ${fileAcl}`));
       }
       return xattrs;
     };
 
+  const nodeInodes = new Map<Node, number>();
+  const readTree = async (): Promise<FileTree> => {
     const nodes = new Map<number, Node>();
     const visitingDirs = new Set<number>();
     const loadNode = async (ino: number): Promise<Node> => {
@@ -250,12 +367,13 @@ export async function readExt4(source: ByteSource, options: ReadExt4Options = {}
           if (sizeBytes === 0) return [];
           throw fail(`inode ${ino}: block-mapped files (ext2/ext3 layout) are not supported`);
         }
-        return extentsOf(ino, iBlock);
+        return extentsOf(ino, iBlock, inodeSeedOf(ino, raw));
       };
       let node: Node;
       if (type === 0o040000) {
         const dir: DirNode = { kind: 'dir', meta, children: new Map() };
         nodes.set(ino, dir);
+        nodeInodes.set(dir, ino);
         if (visitingDirs.has(ino)) throw fail(`directory inode ${ino} contains itself`);
         visitingDirs.add(ino);
         const { segments, runs } = mapFile(ino, await dataExtents(), sizeBytes);
@@ -263,6 +381,12 @@ export async function readExt4(source: ByteSource, options: ReadExt4Options = {}
         for (const run of runs) {
           for (let at = 0; at < run.lengthBytes; at += blockSize) {
             const block = await read(run.physicalBytes - base + at, Math.min(blockSize, run.lengthBytes - at));
+            // A leaf block ends in a checksum tail (a 12-byte dirent of file_type 0xde); htree index blocks
+            // carry theirs elsewhere and are read here only as empty dirents.
+            const tail = block.length - 12;
+            if (checksums && tail > 0 && block.readUInt32LE(tail) === 0 && block.readUInt16LE(tail + 4) === 12 && block.readUInt16LE(tail + 6) === 0xde00) {
+              tally('directoryBlocks', `directory inode ${ino} block ${(run.physicalBytes - base + at) / blockSize}`, crc32c(inodeSeedOf(ino, raw), block.subarray(0, tail)) === block.readUInt32LE(tail + 8));
+            }
             for (const entry of parseDirBlock(block, () => fail(`directory inode ${ino}: malformed entry in block at byte ${run.physicalBytes + at}`))) {
               if (dir.children.has(entry.name)) throw fail(`directory inode ${ino}: duplicate name`);
               dir.children.set(entry.name, await loadNode(entry.inode));
@@ -305,13 +429,63 @@ export async function readExt4(source: ByteSource, options: ReadExt4Options = {}
       else if (type === 0o140000) node = { kind: 'socket', meta };
       else throw fail(`inode ${ino}: unknown file type ${(type >> 12).toString(8)}`);
       nodes.set(ino, node);
+      nodeInodes.set(node, ino);
       return node;
     };
     const root = await loadNode(EXT4_ROOT_INO);
     if (root.kind !== 'dir') throw fail('the root inode is not a directory');
     return new FileTree(root);
   };
-  return { facts, readTree };
+  const inodeDetails = async (ino: number): Promise<Ext4InodeDetails> => {
+    const raw = await readInode(ino);
+    const f = decodeInode(raw);
+    const mode = f.i_mode as number;
+    const flags = f.i_flags as number;
+    const extra = inodeSize > 128 ? (f.i_extra_isize as number) : 0;
+    const hasExtra = (field: number): boolean => inodeSize > 128 && 128 + extra >= field + 4;
+    const time = (baseField: string, extraField: string, offset: number): Ext4Time =>
+      decodeTimestamp(f[baseField] as number, hasExtra(offset) ? (f[extraField] as number) : 0);
+    const type = TYPE_NAMES[(mode & 0o170000) >> 12];
+    if (!type) throw fail(`inode ${ino}: unknown file type ${((mode & 0o170000) >> 12).toString(8)}`);
+    const sizeBytes = (f.i_size_high as number) * 2 ** 32 + (f.i_size_lo as number);
+    const fileAcl = (f.l_i_file_acl_high as number) * 2 ** 32 + (f.i_file_acl_lo as number);
+    const iBlock = Buffer.from(f.i_block as Uint8Array);
+    const fastSymlink = type === 'symlink' && (flags & EXT4_EXTENTS_FL) === 0;
+    const extents: Ext4InodeDetails['extents'] = [];
+    let extentDepth = 0;
+    if ((flags & EXT4_EXTENTS_FL) !== 0 && (type === 'file' || type === 'dir' || type === 'symlink')) {
+      extentDepth = iBlock.readUInt16LE(6);
+      for (const e of await extentsOf(ino, iBlock, inodeSeedOf(ino, raw))) {
+        const uninit = e.blockCount > 32768;
+        extents.push({ logicalBlock: e.logicalBlock, physicalBlock: e.physicalBlock, blockCount: uninit ? e.blockCount - 32768 : e.blockCount, uninit });
+      }
+    } else if (!fastSymlink && (type === 'file' || type === 'dir') && sizeBytes > 0) {
+      throw fail(`inode ${ino}: block-mapped files (ext2/ext3 layout) are not supported`);
+    }
+    return {
+      inode: ino,
+      type,
+      mode: mode & 0o7777,
+      uid: (f.l_i_uid_high as number) * 65536 + (f.i_uid as number),
+      gid: (f.l_i_gid_high as number) * 65536 + (f.i_gid as number),
+      sizeBytes,
+      links: f.i_links_count as number,
+      flags,
+      generation: f.i_generation as number,
+      blocks512: (f.l_i_blocks_high as number) * 2 ** 32 + (f.i_blocks_lo as number),
+      times: {
+        atime: time('i_atime', 'i_atime_extra', 0x8c),
+        mtime: time('i_mtime', 'i_mtime_extra', 0x88),
+        ctime: time('i_ctime', 'i_ctime_extra', 0x84),
+        ...(hasExtra(0x94) ? { crtime: time('i_crtime', 'i_crtime_extra', 0x94) } : {}),
+      },
+      xattrs: await xattrsOf(ino, raw, fileAcl),
+      extents,
+      extentDepth,
+      checksum: !checksums ? 'none' : inodeChecksumOk(ino, await readInodeFull(ino)) ? 'ok' : 'bad',
+    };
+  };
+  return { facts, readTree, inodeOf: (node) => nodeInodes.get(node), inodeDetails, checksums: () => report };
 }
 
 function flagNames(value: number, names: Record<number, string>): string[] {

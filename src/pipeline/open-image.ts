@@ -4,7 +4,7 @@ import { open } from 'node:fs/promises';
 import { RawImageSource, type BlockSource } from '../blocks/block-source.js';
 import { ESP_TYPE_GUID, hasGpt, readGpt, ROOT_TYPE_GUIDS, type GptTable } from '../disk/read-gpt.js';
 import { EXT4_SUPER_MAGIC, SUPERBLOCK_OFFSET_BYTES } from '../ext4/format/constants.js';
-import { readExt4, type Ext4Facts } from '../ext4/read-ext4.js';
+import { readExt4, type Ext4Facts, type Ext4Volume } from '../ext4/read-ext4.js';
 import { readFat } from '../disk/read-fat.js';
 import { FileByteSource } from '../layers/byte-sources/file-byte-source.js';
 import { AmikitError, ioError } from '../shared/errors.js';
@@ -25,6 +25,8 @@ export interface OpenedImage {
   /** The EFI system partition, when the disk has one. */
   esp?: { partition: number; offsetBytes: number; sizeBytes: number };
   filesystem: Ext4Facts;
+  /** The root filesystem's reader: inode numbers of tree nodes, per-inode details, checksum results. */
+  ext4: Ext4Volume;
   /** The root filesystem's tree; file contents are read from the image on demand until close(). */
   readTree(): Promise<FileTree>;
   /** The ESP's tree (FAT16/32), when the disk has an ESP. */
@@ -131,6 +133,7 @@ export async function openImage(path: string): Promise<OpenedImage> {
       root,
       ...(esp ? { esp } : {}),
       filesystem: volume.facts,
+      ext4: volume,
       readTree: () => volume.readTree(),
       ...(esp ? { readEspTree: () => readFat(source, esp.offsetBytes, esp.sizeBytes, `${path} partition ${esp.partition} (ESP)`) } : {}),
       async blocks() {
