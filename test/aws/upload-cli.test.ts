@@ -4,7 +4,9 @@ import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../support/run-cli.js';
+import { spawn } from 'node:child_process';
+import { DescribeSnapshotsCommand } from '@aws-sdk/client-ec2';
+import { CLI_PATH, runCli } from '../support/run-cli.js';
 import { BLOCK, GiB, endpointAndClients, firstDifferingBlock, makeSparseImage, workDir } from './upload-fixture.js';
 
 describe('amikit upload / download', () => {
@@ -66,5 +68,29 @@ describe('amikit upload / download', () => {
     const denied = await runCli(['upload', image], { ...aws.environment(), AWS_SECRET_ACCESS_KEY: 'wrong' });
     expect(denied.exitCode).toBe(1);
     expect(denied.stderr).toMatch(/^amikit: error: StartSnapshot failed: InvalidSignatureException.*\n$/);
+  });
+
+  it('Ctrl-C mid-upload deletes the pending snapshot and exits 130', async () => {
+    const { aws, clients } = await endpointAndClients({ storage: 'memory' });
+    const dir = await workDir('upload-cli-sigint');
+    const image = join(dir, 'root.img');
+    await makeSparseImage(image, 256 * BLOCK, Array.from({ length: 256 }, (_, index) => index));
+    aws.faults.add({ kind: 'latency', operations: ['PutSnapshotBlock'], latencyMs: 200 });
+    const child = spawn(process.execPath, [CLI_PATH, 'upload', image, '--concurrency', '4'], { env: { ...process.env, ...aws.environment() }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 30_000;
+    while (!aws.requestLog.some((entry) => entry.operation === 'PutSnapshotBlock') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(/^amikit: error: interrupted by SIGINT/m);
+    expect(aws.requestLog.filter((entry) => entry.operation === 'DeleteSnapshot').map((entry) => entry.status)).toEqual([200]);
+    expect(aws.requestLog.some((entry) => entry.operation === 'CompleteSnapshot')).toBe(false);
+    const left = await clients.ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'] }));
+    expect(left.Snapshots ?? []).toEqual([]);
   });
 });
