@@ -1,8 +1,6 @@
 // `amikit download SNAPSHOT_ID -o OUT`: a snapshot's written blocks into a sparse raw image.
-import { createAwsClients } from '../../aws/aws-clients.js';
 import { AmikitError } from '../../shared/errors.js';
 import { formatBytes } from '../../shared/units.js';
-import { downloadSnapshot } from '../../pipeline/download-snapshot.js';
 import type { Command } from '../command.js';
 import { CONCURRENCY_OPTION, concurrencyFrom } from './aws-options.js';
 
@@ -22,6 +20,8 @@ export const downloadCommand: Command = {
     if (!output) throw new AmikitError('USAGE', 'download: -o/--output is required');
     if (!/^snap-[0-9a-f]{8,17}$/.test(snapshotId)) throw new AmikitError('USAGE', `download: '${snapshotId}' is not a snapshot id (snap-…)`);
     const concurrency = concurrencyFrom(context);
+    // Loaded on use: the AWS SDK costs every other verb a fraction of a second at start-up.
+    const [{ createAwsClients }, { downloadSnapshot }] = await Promise.all([import('../../aws/aws-clients.js'), import('../../pipeline/download-snapshot.js')]);
     const clients = createAwsClients({ env: context.env });
     try {
       const result = await downloadSnapshot({

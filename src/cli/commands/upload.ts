@@ -1,7 +1,5 @@
 // `amikit upload IMAGE`: a raw, sparse raw or .img.zst image into a new EBS snapshot; prints its id.
-import { createAwsClients } from '../../aws/aws-clients.js';
 import { AmikitError } from '../../shared/errors.js';
-import { uploadImage } from '../../pipeline/upload-image.js';
 import { onInterrupt } from '../../pipeline/interrupt-cleanups.js';
 import type { Command } from '../command.js';
 import { CONCURRENCY_OPTION, TAG_OPTION, concurrencyFrom, descriptionFrom, kmsKeyArnFrom, tagsFrom } from './aws-options.js';
@@ -34,6 +32,8 @@ export const uploadCommand: Command = {
     const kmsKeyArn = kmsKeyArnFrom(context);
     const encrypted = context.values.encrypted === true || kmsKeyArn !== undefined;
     if (imagePath === '') throw new AmikitError('USAGE', 'upload: IMAGE is empty');
+    // Loaded on use: the AWS SDK costs every other verb a fraction of a second at start-up.
+    const [{ createAwsClients }, { uploadImage }] = await Promise.all([import('../../aws/aws-clients.js'), import('../../pipeline/upload-image.js')]);
     const clients = createAwsClients({ env: context.env });
     const controller = new AbortController();
     // Ctrl-C: stop sending and delete the snapshot before the process exits.
