@@ -42,6 +42,20 @@ export interface QemuGuestOptions {
   cpus?: number;
 }
 
+const DEAD_ENDS: readonly { pattern: RegExp; what: string }[] = [
+  { pattern: /Kernel panic - not syncing/, what: 'kernel panic' },
+  { pattern: /Gave up waiting for root|^\(initramfs\) /m, what: 'the initramfs did not find the root filesystem (rescue shell)' },
+  { pattern: /You are in emergency mode|Give root password for maintenance/, what: 'systemd emergency mode' },
+  // OVMF tries the disk first; when that fails it goes on to PXE and HTTP boot for minutes.
+  { pattern: /BdsDxe: failed to (load|start) Boot\d+ "[^"]*NVMe/, what: 'the firmware found no boot loader on the NVMe disk' },
+  { pattern: /^Shell> /m, what: 'the firmware found nothing bootable (UEFI shell)' },
+  // systemd-boot's own errors (it then waits at its menu).
+  {
+    pattern: /No loader found\. |Error (loading|preparing initrd|registering initrd|opening (entry )?root path)[^\n]*: |Failed to execute \S+ \(|systemd-boot assertion/,
+    what: 'systemd-boot could not start the kernel',
+  },
+];
+
 // Guests still running when the test process exits (a crashed worker) are killed then.
 const liveGuests = new Set<QemuGuest>();
 process.once('exit', () => {
@@ -147,6 +161,17 @@ export class QemuGuest {
     return clean.split('\n').slice(-lines).join('\n');
   }
 
+  /**
+   * A state the boot cannot leave on its own, read from the serial console: a kernel panic, the
+   * initramfs rescue shell, systemd's emergency mode, the firmware or systemd-boot failing to load
+   * what comes next.
+   * Checking for these fails a broken boot in seconds instead of at the SSH time limit.
+   */
+  deadEnd(): string | undefined {
+    const text = this.serialTail(200);
+    return DEAD_ENDS.find(({ pattern }) => pattern.test(text))?.what;
+  }
+
   /** What to attach to a failure: QEMU's state, its stderr, and the end of the serial console. */
   diagnostics(lines = 60): string {
     const state = this.exitDescription ? `QEMU ${this.exitDescription}` : `QEMU still running (pid ${this.pid})`;
@@ -171,6 +196,8 @@ export class QemuGuest {
     let last = '';
     while (Date.now() < deadline) {
       if (this.exited) break;
+      const dead = this.deadEnd();
+      if (dead) throw new Error(`the guest cannot reach SSH: ${dead}\n${this.diagnostics()}`);
       try {
         const result = await this.ssh(key, 'true', { ...options, timeoutMs: Math.max(5_000, Math.min(30_000, deadline - Date.now())) });
         if (result.exitCode === 0) return Date.now() - this.startedAtMs;
