@@ -1,7 +1,9 @@
 // Host-side views of a boot-test disk through independent tools: a GPT partition as sgdisk reports it,
-// the verdict of `sgdisk -v`, and the root partition's ext4 read by debugfs and checked by e2fsck.
+// the verdict of `sgdisk -v`, the root partition's ext4 read by debugfs and checked by e2fsck; and
+// whether the built CLI can make a --layout uefi disk at all.
 import { join } from 'node:path';
 import { e2fsck, type E2fsckResult } from './e2fsprogs.js';
+import { runCli } from './run-cli.js';
 import { run, runOk } from './tools.js';
 
 export interface GptPartitionInfo {
@@ -71,4 +73,17 @@ export async function e2fsckPartition(disk: string, partition: GptPartitionInfo,
 export async function debugfsPartition(disk: string, partition: GptPartitionInfo, request: string): Promise<string> {
   const result = await runOk('debugfs', ['-R', request, `${disk}?offset=${partition.offsetBytes}`]);
   return result.stdout;
+}
+
+/**
+ * Why a `--layout uefi` boot test cannot run yet: the built CLI does not offer that layout. Locally this
+ * is a skip reason; under CI (env CI) it throws, so the boot tests fail rather than skip there.
+ */
+export async function uefiLayoutSkipReason(): Promise<string | undefined> {
+  const help = await runCli(['build', '--help']);
+  const layoutLine = help.stdout.split('\n').find((line) => /^\s*--layout\b/.test(line)) ?? '';
+  if (/\buefi\b/.test(layoutLine)) return undefined;
+  const reason = `amikit build does not offer --layout uefi (its help says: ${layoutLine.trim() || 'no --layout option'})`;
+  if (process.env['CI']) throw new Error(`${reason}: the boot tests must run under CI`);
+  return reason;
 }
