@@ -5,7 +5,7 @@ import { writePlannedExt4 } from '../ext4/write-ext4.js';
 import type { Ext4Result } from '../ext4/ext4-options.js';
 import type { FileTree } from '../tree/file-tree.js';
 import { loadTree, type LoadTreeOptions } from './load-tree.js';
-import { writeImageOutput } from '../sinks/image-output.js';
+import { writeImageOutput, type ImageOutputOptions } from '../sinks/image-output.js';
 import type { PumpBlocksResult } from '../blocks/block-sink.js';
 
 export interface BuildImageOptions extends LoadTreeOptions {
@@ -28,6 +28,12 @@ export interface BuildImageOptions extends LoadTreeOptions {
   manifestPath?: string;
   /** zstd level when outputPath ends in .zst (a seekable zstd image). */
   zstdLevel?: number;
+  /** More block sinks for the finished image (publish: the EBS snapshot), see writeImageOutput. */
+  extraSinks?: ImageOutputOptions['extraSinks'];
+  /** false: outputPath is scratch, removed after streaming (publish without -o). */
+  keepImage?: boolean;
+  /** Stops the block stream (Ctrl-C). */
+  signal?: AbortSignal;
 }
 
 export interface BuildImageResult {
@@ -64,6 +70,9 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildImage
         ...(options.manifestPath !== undefined ? { manifestPath: options.manifestPath } : {}),
         ...(options.zstdLevel !== undefined ? { zstdLevel: options.zstdLevel } : {}),
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+        ...(options.extraSinks ? { extraSinks: options.extraSinks } : {}),
+        ...(options.keepImage !== undefined ? { keepImage: options.keepImage } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
       },
     );
     const { writtenMap, ...filesystem } = result;

@@ -14,6 +14,15 @@ export interface ImageOutputOptions {
   /** zstd level for a `.zst` output (default: the sink's, tuned for speed). */
   zstdLevel?: number;
   onProgress?: ProgressListener;
+  /**
+   * More sinks for the block stream, made once the image is written (an EBS snapshot: started only
+   * when there are blocks to send). They are finished with the others, or discarded on failure.
+   */
+  extraSinks?: (sizeBytes: number) => Promise<BlockSink[]>;
+  /** false: the image file is a scratch file, removed once streamed (publish without -o). Default true. */
+  keepImage?: boolean;
+  /** Stops the block stream (Ctrl-C); the sinks are then discarded. */
+  signal?: AbortSignal;
 }
 
 /** What the writer reports back: which filesystem blocks it wrote, so unwritten ones stay holes. */
@@ -45,21 +54,23 @@ export async function writeImageOutput<T extends WrittenImage>(
     await image.handle.truncate(sizeBytes);
     const written = await write(image);
     let blocks: PumpBlocksResult | undefined;
-    if (zstdSink || options.manifestPath) {
+    const extraSinks = options.extraSinks ? await options.extraSinks(sizeBytes) : [];
+    if (zstdSink || options.manifestPath || extraSinks.length > 0) {
       const source = await RawImageSource.open(image.tempPath, { writtenMap: written.writtenMap, fsBlockSizeBytes: written.blockSizeBytes });
       try {
-        const sinks: BlockSink[] = zstdSink ? [zstdSink] : [];
+        const sinks: BlockSink[] = [...(zstdSink ? [zstdSink] : []), ...extraSinks];
         blocks = await pumpBlocks(source, sinks, {
           // SHA-256 only when a manifest is asked for: a bare .img.zst needs xxh64 (its seek table) alone.
           sha256: false,
           ...(options.manifestPath ? { manifestPath: options.manifestPath } : {}),
           ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
         });
       } finally {
         await source.close();
       }
     }
-    if (zstdSink) await image.discard();
+    if (zstdSink || options.keepImage === false) await image.discard();
     else await image.commit();
     return { written, blocks };
   } catch (error) {
