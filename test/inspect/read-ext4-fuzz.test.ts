@@ -1,11 +1,13 @@
 // The ext4 reader on damaged images: a seeded generator flips bytes in the metadata region of a small
 // amikit image (superblock, descriptors, bitmaps, inode tables, directories, extent and xattr blocks) many
-// times; every run must end in a tree or an AmikitError, quickly, and never in any other exception.
+// times; every run must end in a tree (whose inspect facts are gathered) or an AmikitError, quickly, and
+// never in any other exception.
 import { open, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeTree } from '../../src/customize/op-test-harness.js';
 import { readExt4 } from '../../src/ext4/read-ext4.js';
+import { inspectTree } from '../../src/inspect/inspect-tree.js';
 import { writeExt4 } from '../../src/ext4/write-ext4.js';
 import { FileByteSource } from '../../src/layers/byte-sources/file-byte-source.js';
 import { AmikitError } from '../../src/shared/errors.js';
@@ -82,6 +84,8 @@ describe('readExt4 on corrupted images', () => {
         const volume = await readExt4(source);
         const read = await volume.readTree();
         for (const { node } of read.walk()) if (node.kind === 'file' && node.sizeBytes < 64 * 1024) await readWholeContent(node);
+        // The facts of inspect hold up on whatever tree a damaged image yields.
+        await inspectTree(read);
         outcomes.tree++;
       } catch (error) {
         if (!(error instanceof AmikitError)) throw new Error(`run ${run}: ${String(error)}`, { cause: error });
