@@ -37,9 +37,10 @@ export const publishCommand: Command = {
   ].join('\n'),
   async run(context) {
     const layout = (context.values.layout as string | undefined) ?? 'fs';
-    if (layout !== 'fs' && layout !== 'uefi') throw new AmikitError('USAGE', `publish: unknown --layout '${layout}' (available: fs)`);
+    // Only layouts buildImage writes are accepted; a uefi layout registers with boot mode uefi.
+    if (layout !== 'fs') throw new AmikitError('USAGE', `publish: unknown --layout '${layout}' (available: fs)`);
     const settings = amiSettingsFrom(context, 'publish', undefined);
-    if (layout === 'uefi' && settings.bootMode === 'legacy-bios') throw new AmikitError('USAGE', 'publish: a uefi layout boots with --boot-mode uefi, not legacy-bios');
+    if ((layout as string) === 'uefi' && settings.bootMode === 'legacy-bios') throw new AmikitError('USAGE', 'publish: a uefi layout boots with --boot-mode uefi, not legacy-bios');
     const copyTo = copyToFrom(context);
     const ifExists = ifExistsFrom(context);
     const concurrency = concurrencyFrom(context);
