@@ -226,6 +226,11 @@ export class SnapshotSink implements BlockSink {
       this.#throwIfFailed();
       throw error;
     }
+    // A sibling may have failed while this block waited for its slot: send nothing more.
+    if (this.#failure !== undefined || this.#controller.signal.aborted) {
+      this.#gate.release();
+      this.#throwIfFailed();
+    }
     if (data === block.data && block.retain) release = block.retain();
     const task = this.#put(block.index, data, sha256)
       .catch((error: unknown) => this.#fail(error))
