@@ -7,9 +7,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DescribeImageAttributeCommand, DescribeImagesCommand, DescribeSnapshotsCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { createAwsClients } from '../../src/aws/aws-clients.js';
+import { publishImage } from '../../src/pipeline/publish-image.js';
 import { CLI_PATH, runCli } from '../support/run-cli.js';
 import type { AwsEndpoint } from '../support/aws-endpoint/aws-endpoint.js';
-import { endpointAndClients, patternBlock, workDir } from './upload-fixture.js';
+import { FAST_RETRY, endpointAndClients, patternBlock, workDir } from './upload-fixture.js';
 
 /** A directory layer: a /bin/sh whose ELF header says `machine` (0x3e x86_64, 0xb7 arm64) and `dataMiB` of incompressible data. */
 async function makeLayer(dir: string, machine: number, dataMiB = 1): Promise<string> {
@@ -248,5 +249,48 @@ describe('amikit publish / register / deregister', () => {
     expect(aws.requestLog.some((entry) => entry.operation === 'CompleteSnapshot' || entry.operation === 'RegisterImage')).toBe(false);
     // The snapshot is left pending: StartSnapshot's Timeout (30 min) makes EBS discard it.
     expect((await snapshots(clients.ec2)).map((s) => s.State)).toEqual(['pending']);
+  });
+
+  it('an AMI that never becomes available is deregistered and its snapshot deleted; so is everything when --copy-to fails', async () => {
+    const { aws, clients } = await endpointAndClients({ storage: 'memory', delays: { imageAvailableMs: 60_000 } });
+    const dir = await workDir('publish-unavailable');
+    const layer = await makeLayer(dir, 0x3e);
+    const warnings: string[] = [];
+    const failing = publishImage({
+      layers: [layer],
+      clients,
+      region: aws.region,
+      ec2For: () => clients.ec2,
+      settings: { name: 'never-available', bootMode: 'uefi' },
+      wait: { timeoutMs: 1500, intervalMs: 100 },
+      retry: FAST_RETRY,
+      onWarning: (message) => warnings.push(message),
+    });
+    await expect(failing).rejects.toThrow(/^gave up waiting for image ami-[0-9a-f]+ to become available after \d+ s \(still pending\)$/);
+    expect(warnings.filter((w) => !/extended attributes/.test(w))).toEqual([]);
+    expect(aws.requestLog.filter((entry) => entry.operation === 'DeregisterImage').map((entry) => entry.status)).toEqual([200]);
+    expect(await images(clients.ec2)).toEqual([]);
+    expect(await snapshots(clients.ec2)).toEqual([]);
+
+    aws.delays.imageAvailableMs = 0;
+    aws.faults.add({ kind: 'access-denied', operations: ['CopyImage'] });
+    const copy = await runCli(['publish', '--layer', layer, '--name', 'copy-denied', '--copy-to', 'eu-west-1'], aws.environment());
+    expect(copy.exitCode).toBe(1);
+    expect(errors(copy.stderr)).toMatch(/^amikit: error: CopyImage \(image ami-[0-9a-f]+\) failed: UnauthorizedOperation.*\n$/);
+    expect(await images(clients.ec2)).toEqual([]);
+    expect(await snapshots(clients.ec2)).toEqual([]);
+  });
+
+  it('SIGTERM mid-upload exits 143 and leaves nothing', async () => {
+    const { aws, clients } = await endpointAndClients({ storage: 'memory' });
+    const dir = await workDir('publish-sigterm');
+    const layer = await makeLayer(dir, 0x3e, 16);
+    aws.faults.add({ kind: 'latency', operations: ['PutSnapshotBlock'], latencyMs: 200 });
+    const run = spawnCli(['publish', '--layer', layer, '--name', 'terminated', '--concurrency', '4'], aws);
+    await until(seen(aws, 'PutSnapshotBlock'), 'the first PutSnapshotBlock');
+    run.child.kill('SIGTERM');
+    expect((await run.exited).code).toBe(143);
+    expect(await snapshots(clients.ec2)).toEqual([]);
+    expect(await images(clients.ec2)).toEqual([]);
   });
 });
