@@ -25,6 +25,15 @@ describe('ProgressRenderer', () => {
     expect(written).toEqual(['amikit: data: 25% 1 MiB of 4 MiB\n', 'amikit: data: 25% 1 MiB of 4 MiB\n']);
   });
 
+  it('a phase without byte counts (waiting for an AMI) prints its detail alone', () => {
+    let nowMs = 0;
+    const { stream, written } = fakeStream(false);
+    const renderer = new ProgressRenderer(stream, () => nowMs);
+    nowMs = 6000;
+    renderer.update({ phase: 'wait for image', doneBytes: 0, totalBytes: 0, detail: 'ami-0123 pending, 6 s' });
+    expect(written).toEqual(['amikit: wait for image: ami-0123 pending, 6 s\n']);
+  });
+
   it('redraws a bar in place on a terminal and clears it at the end', () => {
     let nowMs = 0;
     const { stream, written } = fakeStream(true);

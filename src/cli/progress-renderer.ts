@@ -36,7 +36,9 @@ export class ProgressRenderer {
     } else {
       if (nowMs - this.lastDrawMs < PLAIN_LINE_INTERVAL_MS) return;
       const percent = event.totalBytes > 0 ? ` ${((event.doneBytes / event.totalBytes) * 100).toFixed(0)}%` : '';
-      this.stream.write(`amikit: ${event.phase}:${percent} ${formatBytes(event.doneBytes)} of ${formatBytes(event.totalBytes)}${event.detail ? `, ${event.detail}` : ''}\n`);
+      // A phase without a byte count (waiting for an AMI) shows its detail alone.
+      const bytes = event.totalBytes > 0 || event.doneBytes > 0 ? ` ${formatBytes(event.doneBytes)} of ${formatBytes(event.totalBytes)}` : '';
+      this.stream.write(`amikit: ${event.phase}:${percent}${bytes}${event.detail ? `${bytes ? ',' : ''} ${event.detail}` : ''}\n`);
     }
     this.lastDrawMs = nowMs;
     this.lastPhase = event.phase;
