@@ -24,6 +24,11 @@ export interface OpenLayersOptions {
   /** For a docker-save archive holding several images: the RepoTag to use (default the first, with a warning). */
   image?: string;
   onWarning?(message: string): void;
+  /**
+   * Tried first for every input file: opens it when it is a disk or filesystem image (the pipeline passes
+   * the image reader in, so this stage stays below it) and returns its layers, or undefined when it is not one.
+   */
+  openImage?(path: string): Promise<{ layers: Layer[]; close(): Promise<void> } | undefined>;
 }
 
 export interface OpenedLayers {
@@ -89,6 +94,8 @@ async function openOne(spec: string, options: OpenLayersOptions): Promise<{ laye
     return { layers: [layer], close: () => layer.close() };
   }
 
+  const image = await options.openImage?.(spec);
+  if (image) return image;
   const file = await FileByteSource.open(spec);
   let tar: ByteSource = file;
   try {

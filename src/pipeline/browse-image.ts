@@ -5,7 +5,7 @@ import { AmikitError } from '../shared/errors.js';
 import type { FileTree } from '../tree/file-tree.js';
 import type { FileNode, Node } from '../tree/node.js';
 import { displayPath, joinImagePath, pathFromUtf8, splitImagePath } from '../tree/paths.js';
-import { readContent } from '../tree/read-content.js';
+import { readLogicalContent } from '../tree/read-content.js';
 import type { Ext4ChecksumReport, Ext4InodeDetails, Ext4Time } from '../ext4/read-ext4.js';
 import { writeTreeAsTar } from './flatten-layers.js';
 import { openImage, type OpenedImage } from './open-image.js';
@@ -100,7 +100,13 @@ async function entryOf(image: OpenedImage, name: string, node: Node): Promise<Li
 
 /** `ls IMAGE [PATH]`: a directory's children (or the entry itself), each with its inode's facts. */
 export async function listImage(imagePath: string, path = '/'): Promise<ListImageResult> {
-  return withImageTree(imagePath, async (image, tree) => {
+  return withImageTree(imagePath, (image, tree) => listInImage(image, tree, path));
+}
+
+/** `ls` on an opened image and its tree (one open serves many paths). */
+export async function listInImage(image: OpenedImage, tree: FileTree, path: string): Promise<ListImageResult> {
+  const imagePath = image.path;
+  {
     const normal = normalise(path);
     const node = tree.lookup(normal);
     if (!node) throw notFound(imagePath, normal);
@@ -113,12 +119,18 @@ export async function listImage(imagePath: string, path = '/'): Promise<ListImag
       entries.push(await entryOf(image, splitImagePath(normal).pop() ?? '/', node));
     }
     return { image: imagePath, path: asText(normal), entries };
-  });
+  }
 }
 
 /** `stat IMAGE PATH`: the inode behind PATH (not following a final symlink). */
 export async function statImage(imagePath: string, path: string): Promise<StatImageResult> {
-  return withImageTree(imagePath, async (image, tree) => {
+  return withImageTree(imagePath, (image, tree) => statInImage(image, tree, path));
+}
+
+/** `stat` on an opened image and its tree. */
+export async function statInImage(image: OpenedImage, tree: FileTree, path: string): Promise<StatImageResult> {
+  const imagePath = image.path;
+  {
     const normal = normalise(path);
     const node = tree.lookup(normal);
     if (!node) throw notFound(imagePath, normal);
@@ -133,7 +145,7 @@ export async function statImage(imagePath: string, path: string): Promise<StatIm
       ...(node.kind === 'char-device' || node.kind === 'block-device' ? { major: node.major, minor: node.minor } : {}),
       xattrs: names.map((name) => ({ name: asText(name), valueBase64: details.xattrs.get(name)!.toString('base64'), sizeBytes: details.xattrs.get(name)!.length })),
     };
-  });
+  }
 }
 
 /**
@@ -149,7 +161,7 @@ export async function catImage(imagePath: string, path: string, write: (chunk: B
       throw new AmikitError('USAGE', `${imagePath}: ${displayPath(normal)} is a ${resolved.node.kind === 'dir' ? 'directory' : resolved.node.kind}, not a regular file`, { data: { path: normal } });
     }
     const file: FileNode = resolved.node;
-    for await (const chunk of readContent(file)) await write(chunk);
+    for await (const chunk of readLogicalContent(file)) await write(chunk);
     return { sizeBytes: file.sizeBytes };
   });
 }

@@ -2,10 +2,13 @@
 // merge them top-down into one tree, and clamp times to SOURCE_DATE_EPOCH.
 import { tmpdir } from 'node:os';
 import { openLayers } from '../layers/open-layers.js';
+import type { Layer } from '../layers/layer.js';
+import { TreeLayer } from '../layers/tree-layer.js';
 import { mergeLayers } from '../layers/merge-layers.js';
 import { AmikitError } from '../shared/errors.js';
 import { clampTimes } from '../tree/clamp-times.js';
 import type { FileTree } from '../tree/file-tree.js';
+import { isImagePath, openImage } from './open-image.js';
 import type { ProgressListener } from './progress-event.js';
 
 export interface LoadTreeOptions {
@@ -40,6 +43,7 @@ export async function loadTree(options: LoadTreeOptions): Promise<LoadedTree> {
     tmpDir: options.tmpDir ?? tmpdir(),
     onWarning: warn,
     ...(options.platform ? { platform: options.platform } : {}),
+    openImage: openImageLayer,
   });
   try {
     const merged = await mergeLayers(opened.layers, { onWarning: (w) => warn(w.message) });
@@ -57,4 +61,17 @@ export function sourceDateEpochFromEnv(env: NodeJS.ProcessEnv): number | undefin
   if (text === undefined || text === '') return undefined;
   if (!/^-?\d+$/.test(text)) throw new AmikitError('USAGE', `SOURCE_DATE_EPOCH must be integer seconds, got '${text}'`);
   return Number(text);
+}
+
+/** An image input (raw or .img.zst, bare ext4 or GPT disk) as one layer: its root filesystem's tree. */
+async function openImageLayer(path: string): Promise<{ layers: Layer[]; close(): Promise<void> } | undefined> {
+  if (!(await isImagePath(path))) return undefined;
+  const image = await openImage(path);
+  try {
+    const layer = new TreeLayer(path, await image.readTree(), () => image.close());
+    return { layers: [layer], close: () => layer.close() };
+  } catch (error) {
+    await image.close();
+    throw error;
+  }
 }

@@ -34,3 +34,39 @@ export async function readWholeContent(file: FileNode): Promise<Buffer> {
   for await (const chunk of readContent(file)) parts.push(Buffer.from(chunk));
   return Buffer.concat(parts);
 }
+
+/**
+ * Yields the logical bytes of `file` (what `cat` shows): stored bytes in place, holes as zeros, in chunks
+ * of at most CONTENT_CHUNK_BYTES so a large hole never becomes one large buffer.
+ */
+export async function* readLogicalContent(file: FileNode): AsyncGenerator<Buffer> {
+  const segments = file.segments ?? (file.sizeBytes > 0 ? [{ offsetBytes: 0, lengthBytes: file.sizeBytes }] : []);
+  let zeros: Buffer | undefined;
+  function* hole(lengthBytes: number): Generator<Buffer> {
+    zeros ??= Buffer.alloc(Math.min(CONTENT_CHUNK_BYTES, lengthBytes));
+    for (let left = lengthBytes; left > 0; left -= zeros.length) yield left >= zeros.length ? zeros : zeros.subarray(0, left);
+  }
+  let position = 0;
+  let segment = 0;
+  let usedInSegment = 0;
+  for await (const chunk of readContent(file)) {
+    let at = 0;
+    while (at < chunk.length) {
+      const current = segments[segment]!;
+      if (position < current.offsetBytes) {
+        yield* hole(current.offsetBytes - position);
+        position = current.offsetBytes;
+      }
+      const take = Math.min(current.lengthBytes - usedInSegment, chunk.length - at);
+      yield chunk.subarray(at, at + take);
+      at += take;
+      position += take;
+      usedInSegment += take;
+      if (usedInSegment === current.lengthBytes) {
+        segment++;
+        usedInSegment = 0;
+      }
+    }
+  }
+  if (position < file.sizeBytes) yield* hole(file.sizeBytes - position);
+}

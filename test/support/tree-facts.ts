@@ -427,7 +427,7 @@ export async function readImageTreeWithDebugfs(imagePath: string): Promise<TreeF
  * cannot be mistaken for one unless it repeats the very next command, which `<inode>` arguments make
  * impossible for names: they cannot hold "<N>\n" followed by a record).
  */
-async function debugfsBatch(imagePath: string, commands: string[]): Promise<string[]> {
+export async function debugfsBatch(imagePath: string, commands: string[]): Promise<string[]> {
   if (commands.length === 0) return [];
   const work = await tempDir('debugfs-cmds');
   try {

@@ -9,7 +9,7 @@ export const LAYER_OPTIONS: OptionSpec[] = [
     short: 'l',
     multiple: true,
     valueName: 'L',
-    help: 'a layer, bottom first: tar (plain, gzip or zstd), directory, docker-save archive or OCI layout',
+    help: 'a layer, bottom first: tar (plain, gzip or zstd), directory, docker-save archive, OCI layout, or a disk or filesystem image (raw or .img.zst; its root ext4 filesystem)',
   },
   { name: 'platform', type: 'string', valueName: 'OS/ARCH[/VARIANT]', help: 'image platform to pick from a multi-platform OCI index (default linux/amd64)' },
   { name: 'tmp-dir', type: 'string', valueName: 'DIR', help: 'where compressed layers are decompressed to (default: the OS temp dir)' },
