@@ -227,106 +227,106 @@ export async function readExt4(source: ByteSource, options: ReadExt4Options = {}
   const chunks = new Map<number, Buffer>();
   const readInodeFull = async (ino: number): Promise<Buffer> => {
     const tables = await groupTables();
-      if (!Number.isInteger(ino) || ino < 1 || ino > inodeCount) throw fail(`inode number ${ino} is out of range`);
-      const group = Math.floor((ino - 1) / inodesPerGroup);
-      const tableBlock = tables[group]!;
-      if (tableBlock <= 0 || tableBlock >= blockCount) throw fail(`group ${group}: inode table block ${tableBlock} is out of range`);
-      const byteInTable = ((ino - 1) % inodesPerGroup) * inodeSize;
-      const chunkIndex = Math.floor(byteInTable / INODE_CHUNK_BYTES);
-      const key = group * 2 ** 20 + chunkIndex;
-      let chunk = chunks.get(key);
-      if (!chunk) {
-        if (chunks.size >= MAX_CACHED_CHUNKS) chunks.clear();
-        const tableBytes = inodesPerGroup * inodeSize;
-        const start = chunkIndex * INODE_CHUNK_BYTES;
-        chunk = await read(tableBlock * blockSize + start, Math.min(INODE_CHUNK_BYTES, tableBytes - start));
-        chunks.set(key, chunk);
-      }
-      const at = byteInTable % INODE_CHUNK_BYTES;
-      const full = chunk.subarray(at, at + inodeSize);
-      if (checksums) tally('inodes', `inode ${ino}`, inodeChecksumOk(ino, full));
-      return full;
+    if (!Number.isInteger(ino) || ino < 1 || ino > inodeCount) throw fail(`inode number ${ino} is out of range`);
+    const group = Math.floor((ino - 1) / inodesPerGroup);
+    const tableBlock = tables[group]!;
+    if (tableBlock <= 0 || tableBlock >= blockCount) throw fail(`group ${group}: inode table block ${tableBlock} is out of range`);
+    const byteInTable = ((ino - 1) % inodesPerGroup) * inodeSize;
+    const chunkIndex = Math.floor(byteInTable / INODE_CHUNK_BYTES);
+    const key = group * 2 ** 20 + chunkIndex;
+    let chunk = chunks.get(key);
+    if (!chunk) {
+      if (chunks.size >= MAX_CACHED_CHUNKS) chunks.clear();
+      const tableBytes = inodesPerGroup * inodeSize;
+      const start = chunkIndex * INODE_CHUNK_BYTES;
+      chunk = await read(tableBlock * blockSize + start, Math.min(INODE_CHUNK_BYTES, tableBytes - start));
+      chunks.set(key, chunk);
+    }
+    const at = byteInTable % INODE_CHUNK_BYTES;
+    const full = chunk.subarray(at, at + inodeSize);
+    if (checksums) tally('inodes', `inode ${ino}`, inodeChecksumOk(ino, full));
+    return full;
   };
   /** An inode as the 256-byte codec expects it (a 128-byte inode zero-extended). */
   const readInode = async (ino: number): Promise<Buffer> => {
-      const full = await readInodeFull(ino);
-      const raw = Buffer.alloc(256);
-      full.copy(raw, 0, 0, Math.min(inodeSize, 256));
-      return raw;
+    const full = await readInodeFull(ino);
+    const raw = Buffer.alloc(256);
+    full.copy(raw, 0, 0, Math.min(inodeSize, 256));
+    return raw;
   };
 
-    /** Extents of an inode, leaves in logical order; index blocks read as needed (depth bounded). */
-    const extentsOf = async (ino: number, iBlock: Buffer, inodeSeed: number): Promise<Extent[]> => {
-      const leaves: Extent[] = [];
-      const seenBlocks = new Set<number>();
-      const walk = async (node: Buffer, depthLeft: number, where: string): Promise<void> => {
-        if (node.readUInt16LE(0) !== EXT4_EXT_MAGIC) throw fail(`inode ${ino}: bad extent header in ${where}`);
-        // eh_entries and eh_depth checked before the entries are decoded: they decide how far decoding reads.
-        if (12 + node.readUInt16LE(2) * 12 > node.length || node.readUInt16LE(6) > depthLeft) throw fail(`inode ${ino}: malformed extent node in ${where}`);
-        const decoded = decodeExtentNode(node);
-        for (const leaf of decoded.leaves) leaves.push(leaf);
-        for (const index of decoded.indexes) {
-          if (index.childBlock <= 0 || index.childBlock >= blockCount) throw fail(`inode ${ino}: extent index points at block ${index.childBlock}, outside the filesystem`);
-          // A block referenced twice would multiply the walk: each tree block is read once or the tree is corrupt.
-          if (seenBlocks.has(index.childBlock)) throw fail(`inode ${ino}: extent tree block ${index.childBlock} is referenced twice`);
-          seenBlocks.add(index.childBlock);
-          const child = await read(index.childBlock * blockSize, blockSize);
-          if (checksums && child.readUInt16LE(0) === EXT4_EXT_MAGIC) {
-            const tail = 12 + 12 * child.readUInt16LE(4);
-            const ok = tail + 4 <= blockSize && crc32c(inodeSeed, child.subarray(0, tail)) === child.readUInt32LE(tail);
-            tally('extentBlocks', `inode ${ino} extent block ${index.childBlock}`, ok);
-          }
-          await walk(child, decoded.depth - 1, `block ${index.childBlock}`);
+  /** Extents of an inode, leaves in logical order; index blocks read as needed (depth bounded). */
+  const extentsOf = async (ino: number, iBlock: Buffer, inodeSeed: number): Promise<Extent[]> => {
+    const leaves: Extent[] = [];
+    const seenBlocks = new Set<number>();
+    const walk = async (node: Buffer, depthLeft: number, where: string): Promise<void> => {
+      if (node.readUInt16LE(0) !== EXT4_EXT_MAGIC) throw fail(`inode ${ino}: bad extent header in ${where}`);
+      // eh_entries and eh_depth checked before the entries are decoded: they decide how far decoding reads.
+      if (12 + node.readUInt16LE(2) * 12 > node.length || node.readUInt16LE(6) > depthLeft) throw fail(`inode ${ino}: malformed extent node in ${where}`);
+      const decoded = decodeExtentNode(node);
+      for (const leaf of decoded.leaves) leaves.push(leaf);
+      for (const index of decoded.indexes) {
+        if (index.childBlock <= 0 || index.childBlock >= blockCount) throw fail(`inode ${ino}: extent index points at block ${index.childBlock}, outside the filesystem`);
+        // A block referenced twice would multiply the walk: each tree block is read once or the tree is corrupt.
+        if (seenBlocks.has(index.childBlock)) throw fail(`inode ${ino}: extent tree block ${index.childBlock} is referenced twice`);
+        seenBlocks.add(index.childBlock);
+        const child = await read(index.childBlock * blockSize, blockSize);
+        if (checksums && child.readUInt16LE(0) === EXT4_EXT_MAGIC) {
+          const tail = 12 + 12 * child.readUInt16LE(4);
+          const ok = tail + 4 <= blockSize && crc32c(inodeSeed, child.subarray(0, tail)) === child.readUInt32LE(tail);
+          tally('extentBlocks', `inode ${ino} extent block ${index.childBlock}`, ok);
         }
-      };
-      await walk(iBlock, 5, 'the inode');
-      return leaves;
+        await walk(child, decoded.depth - 1, `block ${index.childBlock}`);
+      }
     };
+    await walk(iBlock, 5, 'the inode');
+    return leaves;
+  };
 
-    /** Logical data segments and matching physical runs (uninitialised extents read as holes). */
-    const mapFile = (ino: number, extents: Extent[], sizeBytes: number): { segments: DataSegment[]; runs: Array<{ physicalBytes: number; lengthBytes: number }> } => {
-      const segments: DataSegment[] = [];
-      const runs: Array<{ physicalBytes: number; lengthBytes: number }> = [];
-      let lastEnd = 0;
-      for (const extent of extents) {
-        const uninit = extent.blockCount > 32768;
-        const count = uninit ? extent.blockCount - 32768 : extent.blockCount;
-        const start = extent.logicalBlock * blockSize;
-        if (start < lastEnd) throw fail(`inode ${ino}: extents overlap or are out of order`);
-        if (extent.physicalBlock + count > blockCount) throw fail(`inode ${ino}: extent at block ${extent.physicalBlock} runs past the filesystem`);
-        lastEnd = start + count * blockSize;
-        if (uninit || start >= sizeBytes) continue;
-        const length = Math.min(count * blockSize, sizeBytes - start);
-        const previous = segments[segments.length - 1];
-        if (previous && previous.offsetBytes + previous.lengthBytes === start) previous.lengthBytes += length;
-        else segments.push({ offsetBytes: start, lengthBytes: length });
-        runs.push({ physicalBytes: base + extent.physicalBlock * blockSize, lengthBytes: length });
-      }
-      return { segments, runs };
-    };
+  /** Logical data segments and matching physical runs (uninitialised extents read as holes). */
+  const mapFile = (ino: number, extents: Extent[], sizeBytes: number): { segments: DataSegment[]; runs: Array<{ physicalBytes: number; lengthBytes: number }> } => {
+    const segments: DataSegment[] = [];
+    const runs: Array<{ physicalBytes: number; lengthBytes: number }> = [];
+    let lastEnd = 0;
+    for (const extent of extents) {
+      const uninit = extent.blockCount > 32768;
+      const count = uninit ? extent.blockCount - 32768 : extent.blockCount;
+      const start = extent.logicalBlock * blockSize;
+      if (start < lastEnd) throw fail(`inode ${ino}: extents overlap or are out of order`);
+      if (extent.physicalBlock + count > blockCount) throw fail(`inode ${ino}: extent at block ${extent.physicalBlock} runs past the filesystem`);
+      lastEnd = start + count * blockSize;
+      if (uninit || start >= sizeBytes) continue;
+      const length = Math.min(count * blockSize, sizeBytes - start);
+      const previous = segments[segments.length - 1];
+      if (previous && previous.offsetBytes + previous.lengthBytes === start) previous.lengthBytes += length;
+      else segments.push({ offsetBytes: start, lengthBytes: length });
+      runs.push({ physicalBytes: base + extent.physicalBlock * blockSize, lengthBytes: length });
+    }
+    return { segments, runs };
+  };
 
-    const xattrsOf = async (ino: number, raw: Buffer, fileAcl: number): Promise<Map<string, Buffer>> => {
-      const xattrs = new Map<string, Buffer>();
-      const extra = inodeSize > 128 ? raw.readUInt16LE(0x80) : 0;
-      const inlineStart = 128 + extra;
-      if (inodeSize > 128 && inlineStart + 4 <= inodeSize && raw.readUInt32LE(inlineStart) === XATTR_MAGIC) {
-        parseXattrEntries(raw.subarray(inlineStart + 4, inodeSize), 0, raw.subarray(inlineStart + 4, inodeSize), xattrs, () => fail(`inode ${ino}: malformed in-inode xattrs`));
+  const xattrsOf = async (ino: number, raw: Buffer, fileAcl: number): Promise<Map<string, Buffer>> => {
+    const xattrs = new Map<string, Buffer>();
+    const extra = inodeSize > 128 ? raw.readUInt16LE(0x80) : 0;
+    const inlineStart = 128 + extra;
+    if (inodeSize > 128 && inlineStart + 4 <= inodeSize && raw.readUInt32LE(inlineStart) === XATTR_MAGIC) {
+      parseXattrEntries(raw.subarray(inlineStart + 4, inodeSize), 0, raw.subarray(inlineStart + 4, inodeSize), xattrs, () => fail(`inode ${ino}: malformed in-inode xattrs`));
+    }
+    if (fileAcl !== 0) {
+      if (fileAcl >= blockCount) throw fail(`inode ${ino}: xattr block ${fileAcl} is outside the filesystem`);
+      const block = await read(fileAcl * blockSize, blockSize);
+      if (block.readUInt32LE(0) !== XATTR_MAGIC) throw fail(`inode ${ino}: xattr block ${fileAcl} has a bad magic`);
+      if (checksums) {
+        const number = Buffer.alloc(8);
+        number.writeBigUInt64LE(BigInt(fileAcl));
+        const zeroed = Buffer.from(block);
+        zeroed.writeUInt32LE(0, 0x10);
+        tally('xattrBlocks', `xattr block ${fileAcl}`, crc32c(crc32c(fsSeed, number), zeroed) === block.readUInt32LE(0x10));
       }
-      if (fileAcl !== 0) {
-        if (fileAcl >= blockCount) throw fail(`inode ${ino}: xattr block ${fileAcl} is outside the filesystem`);
-        const block = await read(fileAcl * blockSize, blockSize);
-        if (block.readUInt32LE(0) !== XATTR_MAGIC) throw fail(`inode ${ino}: xattr block ${fileAcl} has a bad magic`);
-        if (checksums) {
-          const number = Buffer.alloc(8);
-          number.writeBigUInt64LE(BigInt(fileAcl));
-          const zeroed = Buffer.from(block);
-          zeroed.writeUInt32LE(0, 0x10);
-          tally('xattrBlocks', `xattr block ${fileAcl}`, crc32c(crc32c(fsSeed, number), zeroed) === block.readUInt32LE(0x10));
-        }
-        parseXattrEntries(block, 32, block, xattrs, () => fail(`inode ${ino}: malformed xattr block ${fileAcl}`));
-      }
-      return xattrs;
-    };
+      parseXattrEntries(block, 32, block, xattrs, () => fail(`inode ${ino}: malformed xattr block ${fileAcl}`));
+    }
+    return xattrs;
+  };
 
   const nodeInodes = new Map<Node, number>();
   const readTree = async (): Promise<FileTree> => {

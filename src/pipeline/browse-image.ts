@@ -106,20 +106,18 @@ export async function listImage(imagePath: string, path = '/'): Promise<ListImag
 /** `ls` on an opened image and its tree (one open serves many paths). */
 export async function listInImage(image: OpenedImage, tree: FileTree, path: string): Promise<ListImageResult> {
   const imagePath = image.path;
-  {
-    const normal = normalise(path);
-    const node = tree.lookup(normal);
-    if (!node) throw notFound(imagePath, normal);
-    const entries: ListedEntry[] = [];
-    if (node.kind === 'dir') {
-      for (const [name, child] of [...node.children].sort(([a], [b]) => Buffer.compare(Buffer.from(a, 'latin1'), Buffer.from(b, 'latin1')))) {
-        entries.push(await entryOf(image, name, child));
-      }
-    } else {
-      entries.push(await entryOf(image, splitImagePath(normal).pop() ?? '/', node));
+  const normal = normalise(path);
+  const node = tree.lookup(normal);
+  if (!node) throw notFound(imagePath, normal);
+  const entries: ListedEntry[] = [];
+  if (node.kind === 'dir') {
+    for (const [name, child] of [...node.children].sort(([a], [b]) => Buffer.compare(Buffer.from(a, 'latin1'), Buffer.from(b, 'latin1')))) {
+      entries.push(await entryOf(image, name, child));
     }
-    return { image: imagePath, path: asText(normal), entries };
+  } else {
+    entries.push(await entryOf(image, splitImagePath(normal).pop() ?? '/', node));
   }
+  return { image: imagePath, path: asText(normal), entries };
 }
 
 /** `stat IMAGE PATH`: the inode behind PATH (not following a final symlink). */
@@ -130,22 +128,20 @@ export async function statImage(imagePath: string, path: string): Promise<StatIm
 /** `stat` on an opened image and its tree. */
 export async function statInImage(image: OpenedImage, tree: FileTree, path: string): Promise<StatImageResult> {
   const imagePath = image.path;
-  {
-    const normal = normalise(path);
-    const node = tree.lookup(normal);
-    if (!node) throw notFound(imagePath, normal);
-    const ino = image.ext4.inodeOf(node)!;
-    const details = await image.ext4.inodeDetails(ino);
-    const names = [...details.xattrs.keys()].sort((a, b) => Buffer.compare(Buffer.from(a, 'latin1'), Buffer.from(b, 'latin1')));
-    return {
-      ...details,
-      image: imagePath,
-      path: asText(normal),
-      ...(node.kind === 'symlink' ? { target: node.target.toString('utf8') } : {}),
-      ...(node.kind === 'char-device' || node.kind === 'block-device' ? { major: node.major, minor: node.minor } : {}),
-      xattrs: names.map((name) => ({ name: asText(name), valueBase64: details.xattrs.get(name)!.toString('base64'), sizeBytes: details.xattrs.get(name)!.length })),
-    };
-  }
+  const normal = normalise(path);
+  const node = tree.lookup(normal);
+  if (!node) throw notFound(imagePath, normal);
+  const ino = image.ext4.inodeOf(node)!;
+  const details = await image.ext4.inodeDetails(ino);
+  const names = [...details.xattrs.keys()].sort((a, b) => Buffer.compare(Buffer.from(a, 'latin1'), Buffer.from(b, 'latin1')));
+  return {
+    ...details,
+    image: imagePath,
+    path: asText(normal),
+    ...(node.kind === 'symlink' ? { target: node.target.toString('utf8') } : {}),
+    ...(node.kind === 'char-device' || node.kind === 'block-device' ? { major: node.major, minor: node.minor } : {}),
+    xattrs: names.map((name) => ({ name: asText(name), valueBase64: details.xattrs.get(name)!.toString('base64'), sizeBytes: details.xattrs.get(name)!.length })),
+  };
 }
 
 /**
