@@ -4,7 +4,7 @@ import type { SnapshotTag } from '../../aws/ebs/snapshot-sink.js';
 import { AmikitError } from '../../shared/errors.js';
 import type { CommandContext, OptionSpec } from '../command.js';
 
-export const TAG_OPTION: OptionSpec = { name: 'tag', type: 'string', multiple: true, valueName: 'K=V', help: 'a tag for what is created (repeatable; at most 50)' };
+export const TAG_OPTION: OptionSpec = { name: 'tag', type: 'string', multiple: true, valueName: 'K=V', help: 'a tag for what is created, at most 50' };
 export const CONCURRENCY_OPTION: OptionSpec = {
   name: 'concurrency',
   type: 'string',
