@@ -111,7 +111,7 @@ try {
   rmSync(data, { force: true });
   if (existsSync(values.tar)) {
     const image = join(work, 'debian.img');
-    const build = spawnSync('node', [CLI, 'build', '--layer', values.tar, '-o', image, '--size', '2GiB', '--seed', 'bench'], { stdio: 'inherit', env: { ...process.env, SOURCE_DATE_EPOCH: '1700000000' } });
+    const build = spawnSync('node', [CLI, 'build', '--layer', values.tar, '-o', image, '--size', '2GiB', '--seed', 'bench'], { stdio: ['ignore', 2, 2], env: { ...process.env, SOURCE_DATE_EPOCH: '1700000000' } });
     if (build.status !== 0) throw new Error('building the Debian image failed');
     await benchInput('Debian rootfs image (2 GiB, sparse)', image);
   } else {
