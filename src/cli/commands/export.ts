@@ -26,7 +26,7 @@ export const exportCommand: Command = {
       const bad = c.groupDescriptors.bad + c.inodes.bad + c.extentBlocks.bad + c.directoryBlocks.bad + c.xattrBlocks.bad;
       const checked = c.groupDescriptors.checked + c.inodes.checked + c.extentBlocks.checked + c.directoryBlocks.checked + c.xattrBlocks.checked;
       context.print(`metadata checksums: ${checked} checked, ${bad} bad${bad > 0 ? ` (${c.failures.join(', ')})` : ''}`);
-      if (bad > 0) context.warn(`${result.image}: ${bad} metadata checksum${bad === 1 ? '' : 's'} do not match; the tree was read anyway`);
+      if (bad > 0) context.warn(`${result.image}: ${bad} metadata checksum${bad === 1 ? ' does' : 's do'} not match; the tree was read anyway`);
     }
     return result;
   },
