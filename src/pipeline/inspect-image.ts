@@ -12,7 +12,7 @@ import type { FileTree } from '../tree/file-tree.js';
 export interface ImageFacts {
   format: 'raw' | 'img.zst';
   sizeBytes: number;
-  layout: 'filesystem' | 'gpt';
+  layout: 'filesystem' | 'gpt' | 'mbr';
   /** GPT only: which header was valid, the disk GUID and the partitions. */
   gpt?: { header: 'primary' | 'backup'; primaryProblem?: string; diskGuid: string; partitions: GptPartition[] };
   root: { offsetBytes: number; sizeBytes: number; partition?: number };

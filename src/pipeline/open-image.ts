@@ -18,8 +18,10 @@ export interface OpenedImage {
   path: string;
   format: 'raw' | 'img.zst';
   sizeBytes: number;
-  layout: 'filesystem' | 'gpt';
+  layout: 'filesystem' | 'gpt' | 'mbr';
   gpt?: GptTable;
+  /** The primary MBR partitions of an MBR disk (extended partitions are not followed). */
+  mbr?: MbrPartition[];
   /** The root filesystem's byte range, and its partition number on a disk. */
   root: { offsetBytes: number; sizeBytes: number; partition?: number };
   /** The EFI system partition, when the disk has one. */
@@ -62,7 +64,7 @@ export async function isImagePath(path: string): Promise<boolean> {
       await handle.read(footer, 0, footer.length, stats.size - footer.length);
       return footer.readUInt32LE(5) === SEEKABLE_MAGIC;
     }
-    return head.toString('latin1', 512, 520) === 'EFI PART' || head.readUInt16LE(SUPERBLOCK_OFFSET_BYTES + 0x38) === EXT4_SUPER_MAGIC;
+    return head.toString('latin1', 512, 520) === 'EFI PART' || head.readUInt16LE(SUPERBLOCK_OFFSET_BYTES + 0x38) === EXT4_SUPER_MAGIC || decodeMbr(head.subarray(0, 512), stats.size) !== undefined;
   } finally {
     await handle.close();
   }
@@ -99,6 +101,7 @@ export async function openImage(path: string): Promise<OpenedImage> {
     let gpt: GptTable | undefined;
     let root: OpenedImage['root'] = { offsetBytes: 0, sizeBytes: source.sizeBytes };
     let esp: OpenedImage['esp'];
+    let mbrPartitions: MbrPartition[] | undefined;
     if (await hasGpt(readAt, source.sizeBytes)) {
       layout = 'gpt';
       gpt = await readGpt(readAt, source.sizeBytes, path);
@@ -117,7 +120,21 @@ export async function openImage(path: string): Promise<OpenedImage> {
       if (!found) throw new AmikitError('INPUT_FORMAT', `${path}: no partition holds an ext4 filesystem (${gpt.partitions.length} partitions)`, { data: { path } });
       root = { offsetBytes: found.offsetBytes, sizeBytes: found.sizeBytes, partition: found.index };
     } else if (!(await hasExt4At(0, source.sizeBytes))) {
-      throw new AmikitError('INPUT_FORMAT', `${path}: neither an ext4 filesystem nor a GPT disk`, { data: { path } });
+      const mbr = decodeMbr(await readAt(0, 512), source.sizeBytes);
+      if (!mbr) throw new AmikitError('INPUT_FORMAT', `${path}: neither an ext4 filesystem nor a GPT or MBR disk`, { data: { path } });
+      layout = 'mbr';
+      mbrPartitions = mbr;
+      // Linux (0x83) partitions first, then any other type holding an ext4 superblock.
+      const ranked = [...mbr].sort((a, b) => Number(b.type === 0x83) - Number(a.type === 0x83) || a.index - b.index);
+      let found: MbrPartition | undefined;
+      for (const partition of ranked) {
+        if (await hasExt4At(partition.offsetBytes, partition.sizeBytes)) {
+          found = partition;
+          break;
+        }
+      }
+      if (!found) throw new AmikitError('INPUT_FORMAT', `${path}: no MBR partition holds an ext4 filesystem (${mbr.length} partitions)`, { data: { path } });
+      root = { offsetBytes: found.offsetBytes, sizeBytes: found.sizeBytes, partition: found.index };
     }
     const volume = await readExt4(source, { offsetBytes: root.offsetBytes, name: root.partition ? `${path} partition ${root.partition}` : path });
     if (volume.facts.sizeBytes > root.sizeBytes) {
@@ -130,6 +147,7 @@ export async function openImage(path: string): Promise<OpenedImage> {
       sizeBytes: source.sizeBytes,
       layout,
       ...(gpt ? { gpt } : {}),
+      ...(mbrPartitions ? { mbr: mbrPartitions } : {}),
       root,
       ...(esp ? { esp } : {}),
       filesystem: volume.facts,
@@ -192,4 +210,46 @@ class ZstdImageByteSource implements ByteSource {
   async close(): Promise<void> {
     await this.reader.close();
   }
+}
+
+/** One primary partition of an MBR (a classic PC partition table). */
+export interface MbrPartition {
+  /** 1 to 4, the slot in the table. */
+  index: number;
+  /** The system id byte (0x83 Linux, 0xef EFI system, …). */
+  type: number;
+  bootable: boolean;
+  firstLba: number;
+  sectorCount: number;
+  offsetBytes: number;
+  sizeBytes: number;
+}
+
+const MBR_SECTOR_BYTES = 512;
+const MBR_TABLE_OFFSET = 0x1be;
+/** Types that describe no filesystem of their own: empty, extended (CHS/LBA/Linux), GPT protective. */
+const MBR_SKIPPED_TYPES = new Set([0x00, 0x05, 0x0f, 0x85, 0xee]);
+
+/**
+ * The primary partitions of an MBR sector, or undefined when the sector is not one: the 0x55AA signature,
+ * boot flags 0x00/0x80 only, and every used entry inside the image (a tar or a filesystem's boot sector
+ * rarely passes all three).
+ */
+export function decodeMbr(sector: Buffer, imageSizeBytes: number): MbrPartition[] | undefined {
+  if (sector.length < MBR_SECTOR_BYTES || sector.readUInt16LE(510) !== 0xaa55) return undefined;
+  const partitions: MbrPartition[] = [];
+  for (let slot = 0; slot < 4; slot++) {
+    const at = MBR_TABLE_OFFSET + slot * 16;
+    const flag = sector[at]!;
+    const type = sector[at + 4]!;
+    const firstLba = sector.readUInt32LE(at + 8);
+    const sectorCount = sector.readUInt32LE(at + 12);
+    if (flag !== 0x00 && flag !== 0x80) return undefined;
+    if (MBR_SKIPPED_TYPES.has(type) || sectorCount === 0) continue;
+    const offsetBytes = firstLba * MBR_SECTOR_BYTES;
+    const sizeBytes = sectorCount * MBR_SECTOR_BYTES;
+    if (firstLba === 0 || offsetBytes + sizeBytes > imageSizeBytes) return undefined;
+    partitions.push({ index: slot + 1, type, bootable: flag === 0x80, firstLba, sectorCount, offsetBytes, sizeBytes });
+  }
+  return partitions.length > 0 ? partitions : undefined;
 }

@@ -1,6 +1,7 @@
 // What the reader reports rather than refuses: a metadata checksum that does not match (an inode, a
 // directory block) is counted and named while the tree is still read — and e2fsck objects to the same
-// byte, so the check is real — and a journal that needs recovery is reported by inspect.
+// byte, so the check is real — a journal that needs recovery is reported by inspect, and an MBR disk's
+// Linux partition is found and read.
 import { mkdir, open, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -77,5 +78,45 @@ describe.skipIf(skip)(`checksums and journal state are reported${skip ? ` (skipp
     expect(inspected.exitCode, inspected.stderr).toBe(0);
     expect((JSON.parse(inspected.stdout) as { image: { filesystem: { needsRecovery: boolean } } }).image.filesystem.needsRecovery).toBe(true);
     expect((await runCli(['cat', image, '/l'])).stdout).toBe('hello\n');
+  });
+
+  it('an MBR disk: the Linux partition holding ext4 is the root filesystem (a FAT-typed first slot skipped)', async () => {
+    const dir = (await tempDir('read-image-mbr')).path;
+    const source = join(dir, 'src');
+    await mkdir(source);
+    await writeFile(join(source, 'hello'), 'from an MBR disk\n');
+    const disk = join(dir, 'mbr.img');
+    const startSector = 4096;
+    const sectors = 60_000 * 2;
+    await writeFile(disk, Buffer.alloc(0));
+    await runOk('truncate', ['-s', '80M', disk]);
+    await runOk('mke2fs', ['-q', '-F', '-t', 'ext4', '-E', `offset=${startSector * 512}`, '-d', source, disk, '60000k']);
+    // A classic table written by hand: slot 1 a small FAT32 (LBA) entry with no filesystem, slot 2 Linux.
+    const sector = Buffer.alloc(512);
+    const entry = (slot: number, type: number, first: number, count: number): void => {
+      const at = 0x1be + slot * 16;
+      sector[at + 4] = type;
+      sector.writeUInt32LE(first, at + 8);
+      sector.writeUInt32LE(count, at + 12);
+    };
+    entry(0, 0x0c, 2048, 2048);
+    entry(1, 0x83, startSector, sectors);
+    sector.writeUInt16LE(0xaa55, 510);
+    const handle = await open(disk, 'r+');
+    await handle.write(sector, 0, 512, 0);
+    await handle.close();
+    const inspected = await runCli(['inspect', disk, '--json']);
+    expect(inspected.exitCode, inspected.stderr).toBe(0);
+    expect(JSON.parse(inspected.stdout)).toMatchObject({ image: { layout: 'mbr', root: { partition: 2, offsetBytes: startSector * 512 } } });
+    expect((await runCli(['cat', disk, '/hello'])).stdout).toBe('from an MBR disk\n');
+    const flattened = await runCli(['flatten', '--layer', disk, '-o', join(dir, 'out.tar')]);
+    expect(flattened.exitCode, flattened.stderr).toBe(0);
+    // Without the signature the same bytes are neither a filesystem nor a disk: one error line, exit 2.
+    const broken = await open(disk, 'r+');
+    await broken.write(Buffer.alloc(2), 0, 2, 510);
+    await broken.close();
+    const refused = await runCli(['ls', disk]);
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
   });
 });

@@ -36,7 +36,7 @@ export function renderInspection(result: InspectImageResult): string[] {
   lines.push(`${result.input}: ${result.tree.entries} entries, ${result.tree.inodes} inodes`);
   const image = result.image;
   if (image) {
-    lines.push(`image:       ${image.format}, ${formatBytes(image.sizeBytes)}, ${image.layout === 'gpt' ? `GPT disk (${image.gpt!.header} header${image.gpt!.primaryProblem ? `; primary: ${image.gpt!.primaryProblem}` : ''})` : 'bare filesystem'}`);
+    lines.push(`image:       ${image.format}, ${formatBytes(image.sizeBytes)}, ${image.layout === 'gpt' ? `GPT disk (${image.gpt!.header} header${image.gpt!.primaryProblem ? `; primary: ${image.gpt!.primaryProblem}` : ''})` : image.layout === 'mbr' ? `MBR disk, root filesystem in partition ${image.root.partition}` : 'bare filesystem'}`);
     for (const p of image.gpt?.partitions ?? []) {
       const role = p.index === image.root.partition ? ' [root]' : p.index === image.esp?.partition ? ' [esp]' : '';
       lines.push(`  partition ${p.index}${role}: ${p.name || '(no name)'}, type ${p.typeGuid}, LBA ${p.firstLba}-${p.lastLba} (${formatBytes(p.sizeBytes)})`);
