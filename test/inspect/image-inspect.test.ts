@@ -131,7 +131,7 @@ describe.skipIf(skip)(`inspect and diff on images${skip ? ` (skipped: ${skip})` 
       // s_inodes_per_group = 0
       [['inspect', await damage(1024 + 0x28, Buffer.alloc(4))], /superblock geometry is inconsistent/],
       // No superblock magic: inspect would take the file for a layer, customize takes only images.
-      [['customize', await damage(1024 + 0x38, Buffer.from([0, 0])), '-o', join(dir, 'never.img'), '--sysprep'], /neither an ext4 filesystem nor a GPT disk/],
+      [['customize', await damage(1024 + 0x38, Buffer.from([0, 0])), '-o', join(dir, 'never.img'), '--sysprep'], /neither an ext4 filesystem nor a GPT or MBR disk/],
       // rec_len of the first entry of the root directory: 3 is below the minimum and not a multiple of 4.
       [['inspect', await damage(rootDirBlock * 4096 + 4, Buffer.from([3, 0]))], /directory inode 2: malformed entry/],
     ];
