@@ -113,7 +113,7 @@ describe('amikit build --layout uefi boots under OVMF on NVMe', () => {
 
 /** The ESP's and the root partition's PARTUUIDs as `amikit build --json` reports them. */
 function reportedPartUuids(result: unknown): { esp: string; root: string } {
-  const partitions = (result as { partitions?: { role?: string; partUuid?: string }[] }).partitions ?? [];
+  const partitions = (result as { disk?: { partitions?: { role?: string; partUuid?: string }[] } }).disk?.partitions ?? [];
   const find = (role: string): string => {
     const uuid = partitions.find((p) => p.role === role)?.partUuid;
     if (!uuid) throw new Error(`amikit build --json reports no ${role} partition PARTUUID: ${JSON.stringify(result)}`);
