@@ -18,7 +18,8 @@ export const publishCommand: Command = {
     { name: 'output', type: 'string', short: 'o', valueName: 'OUT', help: 'also keep the image here (raw, or .img.zst); default: no image file is kept' },
     ...OUTPUT_FORMAT_OPTIONS,
     { name: 'size', type: 'string', valueName: 'SIZE', help: 'filesystem size: 8GiB, 8G, 512MiB or bytes (default: content plus free space)' },
-    { name: 'layout', type: 'string', valueName: 'fs', help: 'output layout: fs (a bare ext4 filesystem; the default)' },
+    { name: 'layout', type: 'string', valueName: 'fs|uefi', help: 'image layout: fs (a bare ext4 filesystem; the default) or uefi (GPT disk: EFI system partition with systemd-boot + root partition)' },
+    { name: 'kernel-arg', type: 'string', multiple: true, valueName: 'ARG', help: 'uefi: add ARG to the kernel command line (repeatable)' },
     { name: 'label', type: 'string', valueName: 'NAME', help: 'filesystem label (at most 16 bytes)' },
     { name: 'seed', type: 'string', valueName: 'S', help: 'seed for UUID and hash seed: same inputs + seed + SOURCE_DATE_EPOCH give identical bytes' },
     { name: 'ext4-compat', type: 'boolean', help: 'drop metadata_csum and 64bit for guests with e2fsprogs older than 1.43' },
@@ -38,9 +39,12 @@ export const publishCommand: Command = {
   async run(context) {
     const layout = (context.values.layout as string | undefined) ?? 'fs';
     // Only layouts buildImage writes are accepted; a uefi layout registers with boot mode uefi.
-    if (layout !== 'fs') throw new AmikitError('USAGE', `publish: unknown --layout '${layout}' (available: fs)`);
+    if (layout !== 'fs' && layout !== 'uefi') throw new AmikitError('USAGE', `publish: unknown --layout '${layout}' (available: fs, uefi)`);
+    const kernelArgs = (context.values['kernel-arg'] as string[] | undefined) ?? [];
+    if (layout !== 'uefi' && kernelArgs.length > 0) throw new AmikitError('USAGE', 'publish: --kernel-arg needs --layout uefi');
+    if (context.values.sysprep !== undefined) kernelArgs.unshift('noresume');
     const settings = amiSettingsFrom(context, 'publish', undefined);
-    if ((layout as string) === 'uefi' && settings.bootMode === 'legacy-bios') throw new AmikitError('USAGE', 'publish: a uefi layout boots with --boot-mode uefi, not legacy-bios');
+    if (layout === 'uefi' && settings.bootMode === 'legacy-bios') throw new AmikitError('USAGE', 'publish: a uefi layout boots with --boot-mode uefi, not legacy-bios');
     const copyTo = copyToFrom(context);
     const ifExists = ifExistsFrom(context);
     const concurrency = concurrencyFrom(context);
@@ -60,6 +64,8 @@ export const publishCommand: Command = {
       ...layers,
       ...outputFormatOptionsFrom(context),
       ...(output !== undefined ? { outputPath: output } : {}),
+      layout,
+      ...(layout === 'uefi' ? { kernelArgs, architecture: settings.architecture === 'arm64' ? ('arm64' as const) : ('x86-64' as const) } : {}),
       ...(sizeBytes !== undefined ? { sizeBytes } : {}),
       ...(context.values.label !== undefined ? { label: context.values.label as string } : {}),
       ...(context.values.seed !== undefined ? { seed: context.values.seed as string } : {}),
