@@ -2,6 +2,7 @@
 // --copy-to, --if-exists) and their checks, made before any AWS call so a typo exits 2 and creates nothing.
 import type { AmiSettings, AmiArchitecture, AmiBootMode } from '../../aws/ec2/register-ami.js';
 import type { IfExistsPolicy } from '../../pipeline/register-snapshot.js';
+import { onInterrupt } from '../../pipeline/interrupt-cleanups.js';
 import { AmikitError } from '../../shared/errors.js';
 import type { CommandContext, OptionSpec } from '../command.js';
 import { TAG_OPTION, descriptionFrom, tagsFrom } from './aws-options.js';
@@ -81,4 +82,30 @@ function oneOf<T extends string>(context: CommandContext, flag: string, allowed:
   if (value === undefined) return undefined;
   if (!(allowed as readonly string[]).includes(value)) throw new AmikitError('USAGE', `invalid --${flag} '${value}' (use ${allowed.join(' or ')})`);
   return value as T;
+}
+
+/**
+ * Awaits a register or publish job: Ctrl-C aborts it and waits for its own cleanup (snapshot deleted,
+ * image deregistered) before the process exits; prints the AMI ids; releases every client.
+ */
+export async function finishAmiJob<T extends { imageId: string; copies: readonly { region: string; imageId: string }[] }>(
+  context: CommandContext,
+  job: Promise<T>,
+  controller: AbortController,
+  /** Read when the job ends: copies to other regions add their clients on the way. */
+  clients: () => readonly { destroy(): void }[],
+): Promise<T> {
+  const forget = onInterrupt(async () => {
+    controller.abort(new AmikitError('IO', 'interrupted'));
+    await job.catch(() => undefined);
+  });
+  try {
+    const result = await job;
+    context.print(result.imageId);
+    for (const copy of result.copies) context.print(`${copy.region} ${copy.imageId}`);
+    return result;
+  } finally {
+    forget();
+    for (const client of clients()) client.destroy();
+  }
 }

@@ -1,9 +1,8 @@
 // `amikit publish`: layers → ext4 image → block stream straight into a new EBS snapshot → AMI; prints its id.
-import { onInterrupt } from '../../pipeline/interrupt-cleanups.js';
 import { AmikitError } from '../../shared/errors.js';
 import { parseSizeBytes } from '../../shared/units.js';
 import type { Command } from '../command.js';
-import { AMI_OPTIONS, amiSettingsFrom, copyToFrom, ifExistsFrom } from './ami-options.js';
+import { AMI_OPTIONS, amiSettingsFrom, copyToFrom, finishAmiJob, ifExistsFrom } from './ami-options.js';
 import { CONCURRENCY_OPTION, concurrencyFrom, kmsKeyArnFrom } from './aws-options.js';
 import { CUSTOMIZE_OPTIONS, customizeFrom } from './customize-options.js';
 import { LAYER_OPTIONS, layerOptionsFrom } from './layer-options.js';
@@ -88,20 +87,6 @@ export const publishCommand: Command = {
       onProgress: context.progress,
       onWarning: context.warn,
     });
-    // Ctrl-C: stop, delete the snapshot, deregister the image, then let the process exit.
-    const forget = onInterrupt(async () => {
-      controller.abort(new AmikitError('IO', 'interrupted'));
-      await publishing.catch(() => undefined);
-    });
-    try {
-      const result = await publishing;
-      context.print(result.imageId);
-      for (const copy of result.copies) context.print(`${copy.region} ${copy.imageId}`);
-      return result;
-    } finally {
-      forget();
-      clients.destroy();
-      for (const other of others) other.destroy();
-    }
+    return finishAmiJob(context, publishing, controller, () => [clients, ...others]);
   },
 };

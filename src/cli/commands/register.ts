@@ -1,8 +1,7 @@
 // `amikit register --snapshot ID --name NAME`: an AMI from a completed EBS snapshot, waited for; prints its id.
-import { onInterrupt } from '../../pipeline/interrupt-cleanups.js';
 import { AmikitError } from '../../shared/errors.js';
 import type { Command } from '../command.js';
-import { AMI_OPTIONS, amiSettingsFrom, copyToFrom, ifExistsFrom } from './ami-options.js';
+import { AMI_OPTIONS, amiSettingsFrom, copyToFrom, finishAmiJob, ifExistsFrom } from './ami-options.js';
 
 export const registerCommand: Command = {
   name: 'register',
@@ -43,20 +42,6 @@ export const registerCommand: Command = {
       onProgress: context.progress,
       onWarning: context.warn,
     });
-    // Ctrl-C: stop waiting and deregister what this run registered before the process exits.
-    const forget = onInterrupt(async () => {
-      controller.abort(new AmikitError('IO', 'interrupted'));
-      await registering.catch(() => undefined);
-    });
-    try {
-      const result = await registering;
-      context.print(result.imageId);
-      for (const copy of result.copies) context.print(`${copy.region} ${copy.imageId}`);
-      return result;
-    } finally {
-      forget();
-      clients.destroy();
-      for (const other of others) other.destroy();
-    }
+    return finishAmiJob(context, registering, controller, () => [clients, ...others]);
   },
 };
