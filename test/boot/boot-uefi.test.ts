@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { debianBootRootfsSkipReason, debianBootRootfsTar } from '../support/debian-boot-rootfs.js';
 import { QemuGuest, makeSshKeyPair, qemuBootSkipReason } from '../support/qemu-boot.js';
-import { debugfsPartition, gptPartition, sgdiskVerify, uefiLayoutSkipReason } from '../support/qemu-boot-disk.js';
+import { debugfsPartition, gptPartition, sgdiskVerify } from '../support/qemu-boot-disk.js';
 import { guestBootFacts } from '../support/qemu-guest-facts.js';
 import { runCli } from '../support/run-cli.js';
 import { run, runOk, tempDir, toolSkipReason } from '../support/tools.js';
@@ -20,8 +20,6 @@ describe('amikit build --layout uefi boots under OVMF on NVMe', () => {
   it('is reached over SSH with the injected key only, booted by UEFI and systemd-boot from its root partition, with fresh machine-id and host keys', async (ctx) => {
     const cannot = qemuBootSkipReason() ?? toolSkipReason('sgdisk', 'debugfs', 'tar', 'dd');
     if (cannot) return ctx.skip(cannot);
-    const noLayout = await uefiLayoutSkipReason();
-    if (noLayout) return ctx.skip(noLayout);
     const tar = await debianBootRootfsTar();
     if (!tar) return ctx.skip(debianBootRootfsSkipReason());
     const { path: dir } = await tempDir('boot-uefi');

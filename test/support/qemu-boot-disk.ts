@@ -3,7 +3,6 @@
 // whether the built CLI can make a --layout uefi disk at all.
 import { join } from 'node:path';
 import { e2fsck, type E2fsckResult } from './e2fsprogs.js';
-import { runCli } from './run-cli.js';
 import { run, runOk } from './tools.js';
 
 export interface GptPartitionInfo {
@@ -75,15 +74,3 @@ export async function debugfsPartition(disk: string, partition: GptPartitionInfo
   return result.stdout;
 }
 
-/**
- * Why a `--layout uefi` boot test cannot run yet: the built CLI does not offer that layout. Locally this
- * is a skip reason; under CI (env CI) it throws, so the boot tests fail rather than skip there.
- */
-export async function uefiLayoutSkipReason(): Promise<string | undefined> {
-  const help = await runCli(['build', '--help']);
-  const layoutLine = help.stdout.split('\n').find((line) => /^\s*--layout\b/.test(line)) ?? '';
-  if (/\buefi\b/.test(layoutLine)) return undefined;
-  const reason = `amikit build does not offer --layout uefi (its help says: ${layoutLine.trim() || 'no --layout option'})`;
-  if (process.env['CI']) throw new Error(`${reason}: the boot tests must run under CI`);
-  return reason;
-}
