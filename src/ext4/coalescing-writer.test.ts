@@ -1,6 +1,7 @@
 // Unit tests of the coalescing writer: merged pwrites, zero padding inside blocks only, never a write
 // outside the blocks asked for, and the flush listener's view of what was written.
-import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { mkdtemp, open, readFile, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -46,5 +47,62 @@ describe('CoalescingWriter', () => {
     await writer.close();
     await handle.close();
     expect(flushes).toEqual([0, 2, 4]);
+  });
+
+  it('writes through an O_DIRECT handle, byte-identical to buffered writes', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'amikit-coalesce-'));
+    const write = async (name: string, direct: boolean): Promise<Buffer> => {
+      const path = join(dir!, name);
+      const handle = await open(path, 'w+');
+      await handle.truncate(64 * 4096);
+      const directHandle = direct ? await open(path, constants.O_WRONLY | constants.O_DIRECT) : undefined;
+      const writer = new CoalescingWriter(handle, 4096, () => undefined, 4 * 4096, directHandle);
+      await writer.write(4096 + 17, Buffer.alloc(9000, 7));
+      await writer.write(20 * 4096, Buffer.alloc(3 * 4096 + 1, 9));
+      await writer.close();
+      await directHandle?.close();
+      await handle.close();
+      return readFile(path);
+    };
+    const buffered = await write('buffered', false);
+    expect(buffered[4096 + 4096 + 17]).toBe(7);
+    expect(await write('direct', true)).toEqual(buffered);
+  });
+
+  it('falls back to buffered writes when the direct handle refuses (EINVAL), losing nothing', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'amikit-coalesce-'));
+    const path = join(dir, 'out');
+    const handle = await open(path, 'w+');
+    let refusals = 0;
+    const refusing = {
+      write: async () => {
+        refusals++;
+        throw Object.assign(new Error('EINVAL: invalid argument, write'), { code: 'EINVAL' });
+      },
+    } as unknown as FileHandle;
+    const writer = new CoalescingWriter(handle, 0, () => undefined, 2 * 4096, refusing);
+    await writer.write(0, Buffer.alloc(5 * 4096, 3));
+    await writer.close();
+    await handle.close();
+    expect(refusals).toBe(1); // the first refusal switches the writer over for good
+    expect(await readFile(path)).toEqual(Buffer.alloc(5 * 4096, 3));
+  });
+
+  it('fails on any other direct-write error instead of hiding it', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'amikit-coalesce-'));
+    const handle = await open(join(dir, 'out'), 'w+');
+    const failing = {
+      write: async () => {
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      },
+    } as unknown as FileHandle;
+    const writer = new CoalescingWriter(handle, 0, () => undefined, 2 * 4096, failing);
+    await expect(
+      (async () => {
+        await writer.write(0, Buffer.alloc(5 * 4096, 3));
+        await writer.close();
+      })(),
+    ).rejects.toThrow(/ENOSPC/);
+    await handle.close();
   });
 });

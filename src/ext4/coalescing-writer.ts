@@ -2,6 +2,7 @@
 // the next buffer fills (reads from the layer files) while the previous one is being written.
 import assert from 'node:assert/strict';
 import type { FileHandle } from 'node:fs/promises';
+import { alignedBuffer, releaseAlignedBuffer } from '../shared/aligned-buffer.js';
 import { BLOCK_SIZE_BYTES } from './format/constants.js';
 
 /** 8 MiB per pwrite: large enough for sequential disk throughput, two of them bound the memory. */
@@ -17,16 +18,24 @@ export class CoalescingWriter {
   private windowStart = -1;
   private fill = 0;
   private failure: unknown;
+  private released = false;
   bytesWritten = 0;
 
+  /**
+   * @param directHandle the same file opened with O_DIRECT: every pwrite here is whole, aligned blocks
+   *   from page-aligned buffers, so it can bypass the page cache (see TempOutput.openDirect). The first
+   *   refusal (EINVAL: a device with a larger logical block, a filesystem without direct I/O) sends
+   *   that write and all later ones through `handle` instead.
+   */
   constructor(
     private readonly handle: FileHandle,
     private readonly baseOffsetBytes: number,
     private readonly onFlush: FlushListener,
     bufferBytes = COALESCE_BUFFER_BYTES,
+    private directHandle?: FileHandle,
   ) {
     assert.equal(bufferBytes % BLOCK_SIZE_BYTES, 0);
-    this.buffers = [Buffer.allocUnsafe(bufferBytes), Buffer.allocUnsafe(bufferBytes)];
+    this.buffers = [alignedBuffer(bufferBytes), alignedBuffer(bufferBytes)];
   }
 
   /**
@@ -87,8 +96,8 @@ export class CoalescingWriter {
     const bytes = buffer.subarray(0, length);
     this.onFlush(this.windowStart / BLOCK_SIZE_BYTES, bytes);
     const position = this.baseOffsetBytes + this.windowStart;
-    this.pending[this.current] = this.handle.write(bytes, 0, length, position).then(
-      (result) => assert.equal(result.bytesWritten, length, 'short write'),
+    this.pending[this.current] = this.pwrite(bytes, position).then(
+      (bytesWritten) => assert.equal(bytesWritten, length, 'short write'),
       (error: unknown) => {
         this.failure ??= error;
       },
@@ -102,11 +111,31 @@ export class CoalescingWriter {
     if (this.failure) throw this.failure;
   }
 
-  /** Flushes and waits for every write. */
+  private async pwrite(bytes: Buffer, position: number): Promise<number> {
+    const direct = this.directHandle;
+    if (direct) {
+      try {
+        return (await direct.write(bytes, 0, bytes.length, position)).bytesWritten;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EINVAL') throw error;
+        this.directHandle = undefined;
+      }
+    }
+    return (await this.handle.write(bytes, 0, bytes.length, position)).bytesWritten;
+  }
+
+  /** Flushes and waits for every write; the buffers go back to the pool once no write uses them. */
   async close(): Promise<void> {
-    await this.flush();
-    await Promise.all(this.pending);
-    this.pending.fill(undefined);
+    try {
+      await this.flush();
+    } finally {
+      await Promise.allSettled(this.pending);
+      this.pending.fill(undefined);
+      if (!this.released) {
+        this.released = true;
+        for (const buffer of this.buffers) releaseAlignedBuffer(buffer);
+      }
+    }
     if (this.failure) throw this.failure;
   }
 }

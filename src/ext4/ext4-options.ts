@@ -5,6 +5,8 @@ import type { FileHandle } from 'node:fs/promises';
 export interface Ext4Target {
   handle: FileHandle;
   offsetBytes: number;
+  /** The same file opened with O_DIRECT, for the writer's large aligned writes (optional). */
+  directHandle?: FileHandle;
 }
 
 export interface Ext4Progress {

@@ -63,7 +63,7 @@ export async function writeExt4(tree: FileTree, target: Ext4Target, options: Ext
  */
 export async function writePlannedExt4(plan: Ext4Plan, target: Ext4Target, options: Pick<Ext4Options, 'onProgress'> = {}): Promise<Ext4Result> {
   const map = new WrittenMap();
-  const dataWriter = new CoalescingWriter(target.handle, target.offsetBytes, (startBlock, bytes) => map.addData(startBlock, bytes));
+  const dataWriter = new CoalescingWriter(target.handle, target.offsetBytes, (startBlock, bytes) => map.addData(startBlock, bytes), undefined, target.directHandle);
   let metaMode: 'meta' | 'silent' = 'meta';
   const metaWriter = new CoalescingWriter(
     target.handle,
@@ -72,6 +72,7 @@ export async function writePlannedExt4(plan: Ext4Plan, target: Ext4Target, optio
       if (metaMode === 'meta') map.add(startBlock, bytes.length / BLOCK_SIZE_BYTES, true);
     },
     METADATA_BUFFER_BYTES,
+    target.directHandle,
   );
   const progress = options.onProgress;
   const metadataBytes = plan.usedBlockCount * BLOCK_SIZE_BYTES - plan.storedDataBytes;

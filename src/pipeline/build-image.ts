@@ -112,9 +112,9 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildImage
       const written = await writeImageOutput(
         options.outputPath,
         layout.sizeBytes,
-        async (output) => {
+        async (output, directHandle) => {
           const frame = await writeUefiDiskFrame(output.handle, layout, boot.espFiles(kernelOptions), timestampSec);
-          const fs = await writePlannedExt4(plan, { handle: output.handle, offsetBytes: layout.root.offsetBytes }, fsOptions);
+          const fs = await writePlannedExt4(plan, { handle: output.handle, offsetBytes: layout.root.offsetBytes, ...(directHandle ? { directHandle } : {}) }, fsOptions);
           const writtenMap = [...frame, ...shiftWrittenMap(fs.writtenMap, fs.blockSizeBytes, layout.root.offsetBytes)].sort((a, b) => a.startBlock - b.startBlock);
           return { fs, writtenMap, blockSizeBytes: DISK_MAP_BLOCK_BYTES };
         },
@@ -135,7 +135,7 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildImage
       const written = await writeImageOutput(
         options.outputPath,
         plan.sizeBytes,
-        (output) => writePlannedExt4(plan, { handle: output.handle, offsetBytes: 0 }, ext4Options),
+        (output, directHandle) => writePlannedExt4(plan, { handle: output.handle, offsetBytes: 0, ...(directHandle ? { directHandle } : {}) }, ext4Options),
         outputOptions,
       );
       result = written.written;

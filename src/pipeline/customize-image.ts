@@ -88,7 +88,7 @@ export async function customizeImage(options: CustomizeImageOptions): Promise<Cu
   const { written, blocks } = await writeImageOutput(
     options.outputPath,
     outputSizeBytes,
-    async (output) => {
+    async (output, directHandle) => {
       // Byte-unit ranges over the whole output: what was carried over, then the new filesystem's blocks.
       const map: WrittenRange[] = [];
       if (!source.bareFilesystem) {
@@ -100,7 +100,7 @@ export async function customizeImage(options: CustomizeImageOptions): Promise<Cu
           carriedBytes += range.lengthBytes;
         }
       }
-      const fs = await writePlannedExt4(plan, { handle: output.handle, offsetBytes: root.offsetBytes }, ext4Options);
+      const fs = await writePlannedExt4(plan, { handle: output.handle, offsetBytes: root.offsetBytes, ...(directHandle ? { directHandle } : {}) }, ext4Options);
       for (const range of fs.writtenMap) {
         map.push({
           startBlock: root.offsetBytes + range.startBlock * fs.blockSizeBytes,

@@ -1,6 +1,7 @@
 // Where a build's image goes: `X.img` ⇒ the writer fills a sparse file in place (holes never written);
 // `X.img.zst` ⇒ the writer fills a scratch raw file that streams through the block pipeline into a
 // seekable zstd image. `--manifest` streams the result through the hasher either way.
+import type { FileHandle } from 'node:fs/promises';
 import type { WrittenRange } from '../ext4/ext4-options.js';
 import { pumpBlocks, type BlockSink, type PumpBlocksResult } from '../blocks/block-sink.js';
 import { RawImageSource } from '../blocks/block-source.js';
@@ -38,12 +39,14 @@ export function isZstdOutput(outputPath: string): boolean {
 
 /**
  * Runs `write` on a file of `sizeBytes` (reading as zeros) and delivers the image to `outputPath`.
+ * `write` also gets an O_DIRECT handle on the same file when the file is the final output (not a
+ * scratch file streamed on at once), for its large aligned writes; see TempOutput.openDirect.
  * @returns the writer's result and, when the block pipeline ran, its block summary (LINEAR aggregate).
  */
 export async function writeImageOutput<T extends WrittenImage>(
   outputPath: string,
   sizeBytes: number,
-  write: (output: TempOutput) => Promise<T>,
+  write: (output: TempOutput, directHandle: FileHandle | undefined) => Promise<T>,
   options: ImageOutputOptions = {},
 ): Promise<{ written: T; blocks: PumpBlocksResult | undefined }> {
   const toZstd = isZstdOutput(outputPath);
@@ -52,7 +55,8 @@ export async function writeImageOutput<T extends WrittenImage>(
   const image = await TempOutput.create(outputPath);
   try {
     await image.handle.truncate(sizeBytes);
-    const written = await write(image);
+    const keptRaw = !zstdSink && options.keepImage !== false;
+    const written = await write(image, keptRaw ? await image.openDirect() : undefined);
     let blocks: PumpBlocksResult | undefined;
     const extraSinks = options.extraSinks ? await options.extraSinks(sizeBytes) : [];
     if (zstdSink || options.manifestPath || extraSinks.length > 0) {
