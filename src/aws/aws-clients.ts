@@ -21,6 +21,8 @@ export interface AwsClientsOptions {
 export interface AwsClients {
   ebs: EBSClient;
   ec2: EC2Client;
+  /** The same timeouts for amikit's own PutSnapshotBlock requests (SnapshotSinkOptions.http). */
+  http: { requestTimeoutMs: number; connectionTimeoutMs: number };
   /** Closes the clients' sockets so the process can exit promptly. */
   destroy(): void;
 }
@@ -38,13 +40,15 @@ export function createAwsClients(options: AwsClientsOptions = {}): AwsClients {
   const env = options.env ?? process.env;
   // The SDK warns once about the Node version on stderr; amikit's stderr is for its own messages.
   process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const connectionTimeoutMs = options.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS;
   const common = {
     maxAttempts: 1,
     ...(options.region !== undefined ? { region: options.region } : {}),
     ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
     requestHandler: {
-      requestTimeout: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
-      connectionTimeout: options.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS,
+      requestTimeout: requestTimeoutMs,
+      connectionTimeout: connectionTimeoutMs,
       // Without this the SDK only logs that the timeout passed and the request hangs on.
       throwOnRequestTimeout: true,
       httpAgent: { keepAlive: true, maxSockets: options.maxSockets ?? DEFAULT_MAX_SOCKETS },
@@ -58,6 +62,7 @@ export function createAwsClients(options: AwsClientsOptions = {}): AwsClients {
   return {
     ebs,
     ec2,
+    http: { requestTimeoutMs, connectionTimeoutMs },
     destroy: () => {
       ebs.destroy();
       ec2.destroy();

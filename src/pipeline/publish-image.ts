@@ -19,7 +19,7 @@ import { uploadProgressEvent } from './upload-progress.js';
 export interface PublishImageOptions extends Omit<BuildImageOptions, 'outputPath' | 'extraSinks' | 'keepImage' | 'signal'> {
   /** Keep the built image here too (raw or .img.zst); default: a scratch file that is removed. */
   outputPath?: string;
-  clients: Pick<AwsClients, 'ebs' | 'ec2'>;
+  clients: Pick<AwsClients, 'ebs' | 'ec2'> & Partial<Pick<AwsClients, 'http'>>;
   region: string;
   ec2For: (region: string) => EC2Client;
   /** AMI settings; architecture undefined ⇒ read from the tree's /bin/sh (ELF e_machine). */
@@ -81,6 +81,7 @@ export async function publishImage(options: PublishImageOptions): Promise<Publis
         sink = await SnapshotSink.start({
           ebs: clients.ebs,
           ec2: clients.ec2,
+          http: clients.http,
           sizeBytes,
           description: options.snapshotDescription ?? settings.description ?? `amikit publish of ${settings.name}`,
           tags,

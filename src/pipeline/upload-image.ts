@@ -13,7 +13,7 @@ import { uploadProgressEvent } from './upload-progress.js';
 
 export interface UploadImageOptions {
   imagePath: string;
-  clients: Pick<AwsClients, 'ebs' | 'ec2'>;
+  clients: Pick<AwsClients, 'ebs' | 'ec2'> & Partial<Pick<AwsClients, 'http'>>;
   /** Snapshot description (default: "amikit upload of <file name>"). */
   description?: string;
   tags?: readonly SnapshotTag[];
@@ -71,6 +71,7 @@ export async function uploadImage(options: UploadImageOptions): Promise<UploadIm
     const sink = await SnapshotSink.start({
       ebs: options.clients.ebs,
       ec2: options.clients.ec2,
+      http: options.clients.http,
       sizeBytes,
       description: options.description ?? `amikit upload of ${options.imagePath.split('/').pop()}`,
       // A file does not say which of its zeros matter: an encrypted snapshot gets every block.

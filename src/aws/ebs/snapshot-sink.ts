@@ -3,14 +3,16 @@
 // (EBS direct APIs: StartSnapshot, PutSnapshotBlock, CompleteSnapshot; aws-anchors §5.1).
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import { CompleteSnapshotCommand, PutSnapshotBlockCommand, StartSnapshotCommand, type EBSClient } from '@aws-sdk/client-ebs';
+import { CompleteSnapshotCommand, StartSnapshotCommand, type EBSClient } from '@aws-sdk/client-ebs';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { ZERO_BLOCK, ZERO_BLOCK_SHA256, type Block } from '../../blocks/block.js';
 import type { BlockSink } from '../../blocks/block-sink.js';
 import { AmikitError } from '../../shared/errors.js';
 import { EBS_BLOCK_SIZE_BYTES, GiB } from '../../shared/units.js';
 import { AdaptiveConcurrency, type AdaptiveConcurrencyOptions } from '../adaptive-concurrency.js';
+import { DEFAULT_CONNECTION_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from '../aws-clients.js';
 import { withRetry, type AwsFailure, type RetryOptions } from '../retry.js';
+import { SnapshotBlockWriter, type EbsEndpoint, type HttpSettings } from './snapshot-block-writer.js';
 import { deleteSnapshot, waitForSnapshotCompleted, type DeleteSnapshotResult } from './snapshot-state.js';
 
 /** The largest snapshot StartSnapshot accepts, in GiB. */
@@ -52,6 +54,8 @@ export interface SnapshotSinkOptions {
   timeoutMinutes?: number;
   /** A number fixes the concurrency (`--concurrency N`); otherwise it adapts. */
   concurrency?: number | AdaptiveConcurrencyOptions;
+  /** Timeouts for the block requests (default: createAwsClients' defaults); pass AwsClients.http. */
+  http?: Partial<HttpSettings> | undefined;
   /** Backoff tuning for every call (tests shorten it). */
   retry?: Omit<RetryOptions, 'signal' | 'onRetry' | 'data' | 'notFoundRetryableUntilMs'>;
   /** Wait for `completed` in finish() (default true), with this deadline (default 30 min). */
@@ -126,6 +130,7 @@ export class SnapshotSink implements BlockSink {
   readonly #sendHoles: boolean;
   readonly #startedAtMs: number;
   readonly #blockCount: number;
+  readonly #writer: SnapshotBlockWriter;
   #failure: unknown;
   #blocksDone = 0;
   #blocksQueued = 0;
@@ -139,7 +144,10 @@ export class SnapshotSink implements BlockSink {
   #discarded = false;
   #finished = false;
 
-  private constructor(options: SnapshotSinkOptions, started: { snapshotId: string; volumeSizeGiB: number; kmsKeyArn: string | undefined; timeoutMinutes: number }) {
+  private constructor(
+    options: SnapshotSinkOptions,
+    started: { snapshotId: string; volumeSizeGiB: number; kmsKeyArn: string | undefined; timeoutMinutes: number; endpoint: EbsEndpoint },
+  ) {
     this.#options = options;
     this.snapshotId = started.snapshotId;
     this.volumeSizeGiB = started.volumeSizeGiB;
@@ -152,6 +160,12 @@ export class SnapshotSink implements BlockSink {
     this.retainedBlocks = this.#gate.max;
     this.#startedAtMs = Date.now();
     this.#blockCount = Math.ceil(options.sizeBytes / EBS_BLOCK_SIZE_BYTES);
+    this.#writer = new SnapshotBlockWriter(options.ebs, started.endpoint, {
+      requestTimeoutMs: options.http?.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      connectionTimeoutMs: options.http?.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS,
+      // One socket per request in flight: a block never waits for a socket.
+      maxSockets: options.http?.maxSockets ?? this.#gate.max,
+    });
     // Every call in flight listens on this signal: far more than the default 10 listeners, and no leak.
     setMaxListeners(0, this.#controller.signal);
     if (options.signal) {
@@ -179,18 +193,28 @@ export class SnapshotSink implements BlockSink {
       ...(encrypted ? { Encrypted: true } : {}),
       ...(options.kmsKeyArn !== undefined ? { KmsKeyArn: options.kmsKeyArn } : {}),
     });
+    // The endpoint the SDK resolved (region rules, AWS_ENDPOINT_URL_EBS) is where the blocks go too.
+    let endpoint: EbsEndpoint | undefined;
+    command.middlewareStack.add(
+      (next) => (args) => {
+        endpoint = endpointOf(args.request);
+        return next(args);
+      },
+      { step: 'build', name: 'amikitCaptureEndpoint' },
+    );
     // The same ClientToken makes a retried StartSnapshot return the same snapshot instead of a second one.
     const started = await withRetry('StartSnapshot', (signal) => options.ebs.send(command, signal ? { abortSignal: signal } : {}), {
       ...options.retry,
       ...(options.signal ? { signal: options.signal } : {}),
     });
     if (!started.SnapshotId) throw new AmikitError('AWS', 'StartSnapshot answered without a snapshot id');
+    if (!endpoint) throw new AmikitError('INTERNAL', 'the EBS endpoint was not seen on StartSnapshot');
+    const sink = new SnapshotSink(options, { snapshotId: started.SnapshotId, volumeSizeGiB, kmsKeyArn: started.KmsKeyArn, timeoutMinutes, endpoint });
     if (started.BlockSize !== undefined && started.BlockSize !== EBS_BLOCK_SIZE_BYTES) {
-      const sink = new SnapshotSink(options, { snapshotId: started.SnapshotId, volumeSizeGiB, kmsKeyArn: started.KmsKeyArn, timeoutMinutes });
       await sink.discard();
       throw new AmikitError('AWS', `StartSnapshot answered block size ${started.BlockSize}; amikit writes ${EBS_BLOCK_SIZE_BYTES}-byte blocks`, { data: { snapshotId: started.SnapshotId } });
     }
-    return new SnapshotSink(options, { snapshotId: started.SnapshotId, volumeSizeGiB, kmsKeyArn: started.KmsKeyArn, timeoutMinutes });
+    return sink;
   }
 
   async write(block: Block): Promise<void> {
@@ -245,6 +269,7 @@ export class SnapshotSink implements BlockSink {
   /** Waits for every block, completes the snapshot and (unless told not to) waits until it is completed. */
   async finish(): Promise<void> {
     while (this.#tasks.size > 0) await Promise.allSettled([...this.#tasks]);
+    this.#writer.close();
     this.#throwIfFailed();
     this.#aggregateBase64 = this.#aggregate.digest('base64');
     this.#report('complete', true);
@@ -277,6 +302,7 @@ export class SnapshotSink implements BlockSink {
     this.#discarded = true;
     if (!this.#controller.signal.aborted) this.#controller.abort(new AmikitError('INTERNAL', 'upload discarded'));
     while (this.#tasks.size > 0) await Promise.allSettled([...this.#tasks]);
+    this.#writer.close();
     this.discardResult = await deleteSnapshot(this.#options.ec2, this.snapshotId, { ...this.#options.retry, maxAttempts: 5 });
     if (!this.discardResult.deleted) {
       const fate = this.#state === 'pending' ? `it expires by itself after ${this.timeoutMinutes} minutes without writes` : 'delete it by hand';
@@ -304,28 +330,10 @@ export class SnapshotSink implements BlockSink {
   }
 
   async #put(blockIndex: number, data: Buffer, sha256: Buffer): Promise<void> {
-    const command = new PutSnapshotBlockCommand({
-      SnapshotId: this.snapshotId,
-      BlockIndex: blockIndex,
-      BlockData: data,
-      DataLength: EBS_BLOCK_SIZE_BYTES,
-      Checksum: sha256.toString('base64'),
-      ChecksumAlgorithm: 'SHA256',
-      Progress: Math.min(100, Math.floor((this.#blocksDone / Math.max(1, this.#blockCount)) * 100)),
-    });
-    // SigV4 signs the payload hash; the block's SHA-256 is already known, so the signer is handed it
-    // instead of hashing 512 KiB again on the main thread (about a core-second per GiB).
-    const payloadSha256Hex = sha256.toString('hex');
-    command.middlewareStack.add(
-      (next) => (args) => {
-        const request = args.request as { headers?: Record<string, string> };
-        if (request.headers) request.headers['x-amz-content-sha256'] = payloadSha256Hex;
-        return next(args);
-      },
-      { step: 'build', name: 'amikitKnownPayloadSha256' },
-    );
+    const progressPercent = Math.min(100, Math.floor((this.#blocksDone / Math.max(1, this.#blockCount)) * 100));
     const epoch = this.#gate.epoch;
-    await withRetry('PutSnapshotBlock', (signal) => this.#options.ebs.send(command, signal ? { abortSignal: signal } : {}), {
+    const request = { snapshotId: this.snapshotId, blockIndex, data, sha256, progressPercent };
+    await withRetry('PutSnapshotBlock', (signal) => this.#writer.put(signal ? { ...request, signal } : request), {
       ...this.#retryOptions({ snapshotId: this.snapshotId, blockIndex }),
       notFoundRetryableUntilMs: this.#startedAtMs + NOT_VISIBLE_WINDOW_MS,
       // Throttling may go on for a while at the per-snapshot cap; the halving concurrency is what ends it.
@@ -389,4 +397,12 @@ export class SnapshotSink implements BlockSink {
       ...(snapshotProgressPercent !== undefined ? { snapshotProgressPercent } : {}),
     });
   }
+}
+
+/** The scheme, host, port and path prefix of a built StartSnapshot request (path `<prefix>/snapshots`). */
+function endpointOf(request: unknown): EbsEndpoint {
+  const { protocol, hostname, port, path } = request as { protocol?: string; hostname?: string; port?: number; path?: string };
+  if (!hostname || (protocol !== 'http:' && protocol !== 'https:')) throw new AmikitError('INTERNAL', `cannot use the EBS endpoint ${protocol ?? '?'}//${hostname ?? '?'}`);
+  const basePath = (path ?? '').replace(/\/snapshots$/, '').replace(/\/$/, '');
+  return { protocol, hostname, port: port ?? undefined, basePath };
 }

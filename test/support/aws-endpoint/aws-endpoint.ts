@@ -3,7 +3,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { BlockStore, EBS_BLOCK_SIZE_BYTES } from './block-store.js';
+import { BlockStore, EBS_BLOCK_SIZE_BYTES, type BlockStoreKind } from './block-store.js';
 import { EbsError, EbsService, routeEbsRequest, type ServiceResponse } from './ebs-service.js';
 import { Ec2Error, Ec2Service, ec2ErrorXml } from './ec2-service.js';
 import { EndpointState, type EndpointDelays, type SnapshotRecord } from './endpoint-state.js';
@@ -14,8 +14,8 @@ import { verifySigV4, type SigV4Credentials, type SigV4Failure } from './sigv4-v
 export interface AwsEndpointOptions {
   /** The region clients sign for by default (default us-east-1); any region signed for is served. */
   region?: string;
-  /** 'disk' (default): blocks in sparse files under a mkdtemp directory; 'memory': in a Map. */
-  storage?: 'disk' | 'memory';
+  /** 'disk' (default): blocks in sparse files under a mkdtemp directory; 'memory': in a Map; 'discard': checked, then dropped (benchmarks). */
+  storage?: BlockStoreKind;
   /** Drives every delay; pass a ManualClock to move time by hand (default: the real clock). */
   clock?: EndpointClock;
   delays?: Partial<EndpointDelays>;
@@ -203,14 +203,18 @@ async function readVolumeBlock(state: EndpointState, snapshot: SnapshotRecord, b
 
 function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
+    // A declared length gets one buffer filled in place (no concatenation pass over 512 KiB bodies).
+    const declared = Number(req.headers['content-length']);
+    const exact = Number.isSafeInteger(declared) && declared >= 0 && declared <= MAX_BODY_BYTES ? Buffer.allocUnsafe(declared) : undefined;
     const chunks: Buffer[] = [];
     let sizeBytes = 0;
     req.on('data', (chunk: Buffer) => {
-      sizeBytes += chunk.length;
-      if (sizeBytes > MAX_BODY_BYTES) resolve(undefined);
+      if (sizeBytes + chunk.length > (exact ? exact.length : MAX_BODY_BYTES)) return resolve(undefined);
+      if (exact) chunk.copy(exact, sizeBytes);
       else chunks.push(chunk);
+      sizeBytes += chunk.length;
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('end', () => resolve(exact ? exact.subarray(0, sizeBytes) : Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }

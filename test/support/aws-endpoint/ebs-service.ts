@@ -1,6 +1,7 @@
 // The EBS direct APIs over restJson1 (EBS direct API reference: StartSnapshot, PutSnapshotBlock,
 // CompleteSnapshot, ListSnapshotBlocks, ListChangedBlocks, GetSnapshotBlock), as the SDK sends them.
 import { createHash } from 'node:crypto';
+import { bodySha256 } from './body-sha256.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import { EBS_BLOCK_SIZE_BYTES } from './block-store.js';
 import type { EndpointState, SnapshotRecord, Tag } from './endpoint-state.js';
@@ -233,7 +234,7 @@ export class EbsService {
     if (progress !== undefined && !(/^\d+$/.test(progress) && Number(progress) <= 100)) {
       throw validation('Progress must be from 0 to 100', 'INVALID_PARAMETER_VALUE');
     }
-    const digest = createHash('sha256').update(request.body).digest();
+    const digest = bodySha256(request.body);
     // The model has no checksum Reason: a mismatch is a ValidationException told apart by its message.
     if (header(request.headers, 'x-amz-checksum') !== digest.toString('base64')) {
       throw validation('The checksum of the block data does not match the x-amz-Checksum header');

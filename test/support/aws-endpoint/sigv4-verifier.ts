@@ -1,6 +1,7 @@
 // Checks an AWS Signature Version 4 `Authorization` header the way AWS does: rebuilds the canonical
 // request and string to sign from the wire request (IAM user guide, "Create a signed AWS API request").
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { bodySha256 } from './body-sha256.js';
 import type { IncomingHttpHeaders } from 'node:http';
 
 export interface SigV4Credentials {
@@ -113,7 +114,7 @@ function parseAuthorization(value: string): { credential: string; signedHeaders:
 // declares the payload unsigned), else the hash of the body itself.
 function payloadHashOf(request: SigV4Request): string | SigV4Failure {
   const declared = headerValue(request.headers, 'x-amz-content-sha256');
-  const actual = createHash('sha256').update(request.body).digest('hex');
+  const actual = bodySha256(request.body).toString('hex');
   if (declared === undefined) return actual;
   if (declared === UNSIGNED_PAYLOAD) return declared;
   if (declared !== actual) {
