@@ -1,7 +1,8 @@
 // EBS direct and EC2 clients from the SDK's standard chain (AWS_REGION, AWS_PROFILE, credentials,
 // AWS_ENDPOINT_URL_EBS / AWS_ENDPOINT_URL_EC2), with per-request timeouts and the SDK's retries off.
-import { EBSClient } from '@aws-sdk/client-ebs';
-import { EC2Client } from '@aws-sdk/client-ec2';
+import type { EBSClient } from '@aws-sdk/client-ebs';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import { ebsSdk, ec2Sdk } from './sdk.js';
 
 export interface AwsClientsOptions {
   /** Region to use; default: the standard chain (AWS_REGION, the profile). EC2 CopyImage targets pass theirs. */
@@ -57,8 +58,8 @@ export function createAwsClients(options: AwsClientsOptions = {}): AwsClients {
   };
   const ebsEndpoint = env['AWS_ENDPOINT_URL_EBS'] || env['AWS_ENDPOINT_URL'] || undefined;
   const ec2Endpoint = env['AWS_ENDPOINT_URL_EC2'] || env['AWS_ENDPOINT_URL'] || undefined;
-  const ebs = new EBSClient({ ...common, ...(ebsEndpoint ? { endpoint: ebsEndpoint } : {}) });
-  const ec2 = new EC2Client({ ...common, ...(ec2Endpoint ? { endpoint: ec2Endpoint } : {}) });
+  const ebs = new ebsSdk.EBSClient({ ...common, ...(ebsEndpoint ? { endpoint: ebsEndpoint } : {}) });
+  const ec2 = new ec2Sdk.EC2Client({ ...common, ...(ec2Endpoint ? { endpoint: ec2Endpoint } : {}) });
   return {
     ebs,
     ec2,

@@ -2,11 +2,14 @@
 // are listed) and concurrent GetSnapshotBlock, each body checked against its SHA-256 before it is used.
 import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import { GetSnapshotBlockCommand, ListSnapshotBlocksCommand, type EBSClient, type ListSnapshotBlocksCommandOutput } from '@aws-sdk/client-ebs';
+import type { EBSClient, ListSnapshotBlocksCommandOutput } from '@aws-sdk/client-ebs';
+import { ebsSdk } from '../sdk.js';
 import { AmikitError } from '../../shared/errors.js';
 import { EBS_BLOCK_SIZE_BYTES } from '../../shared/units.js';
 import { AdaptiveConcurrency } from '../adaptive-concurrency.js';
 import { withRetry, type AwsFailure, type RetryOptions } from '../retry.js';
+
+const { GetSnapshotBlockCommand, ListSnapshotBlocksCommand } = ebsSdk;
 
 const DEFAULT_DOWNLOAD_CONCURRENCY = 64;
 

@@ -3,7 +3,8 @@
 // (EBS direct APIs: StartSnapshot, PutSnapshotBlock, CompleteSnapshot; aws-anchors §5.1).
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import { CompleteSnapshotCommand, StartSnapshotCommand, type EBSClient } from '@aws-sdk/client-ebs';
+import type { EBSClient } from '@aws-sdk/client-ebs';
+import { ebsSdk } from '../sdk.js';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { ZERO_BLOCK, ZERO_BLOCK_SHA256, type Block } from '../../blocks/block.js';
 import type { BlockSink } from '../../blocks/block-sink.js';
@@ -14,6 +15,8 @@ import { DEFAULT_CONNECTION_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from '../aw
 import { withRetry, type AwsFailure, type RetryOptions } from '../retry.js';
 import { SnapshotBlockWriter, type EbsEndpoint, type HttpSettings } from './snapshot-block-writer.js';
 import { deleteSnapshot, waitForSnapshotCompleted, type DeleteSnapshotResult } from './snapshot-state.js';
+
+const { CompleteSnapshotCommand, StartSnapshotCommand } = ebsSdk;
 
 /** The largest snapshot StartSnapshot accepts, in GiB. */
 export const MAX_VOLUME_SIZE_GIB = 65536;

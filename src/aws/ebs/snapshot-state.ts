@@ -1,8 +1,11 @@
 // Snapshot lifecycle calls on the EC2 side that both the upload and the AMI commands need: wait until
 // DescribeSnapshots says completed (bounded, with progress), and delete a snapshot we created.
-import { DeleteSnapshotCommand, DescribeSnapshotsCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import { ec2Sdk } from '../sdk.js';
 import { classifyAwsError, withRetry, type RetryOptions } from '../retry.js';
 import { waitUntil, type PollOutcome, type WaitOptions } from '../wait.js';
+
+const { DeleteSnapshotCommand, DescribeSnapshotsCommand } = ec2Sdk;
 
 export interface WaitForSnapshotOptions extends Omit<WaitOptions, 'what'> {
   retry?: RetryOptions;

@@ -1,9 +1,12 @@
 // AMI lifecycle calls around registration: find our image by name, wait until it is available (bounded,
 // with progress), copy it to another region, and deregister it (optionally with its snapshots).
-import { CopyImageCommand, DeregisterImageCommand, DescribeImagesCommand, DeleteSnapshotCommand, type EC2Client, type Image } from '@aws-sdk/client-ec2';
+import type { EC2Client, Image } from '@aws-sdk/client-ec2';
+import { ec2Sdk } from '../sdk.js';
 import { AmikitError } from '../../shared/errors.js';
 import { classifyAwsError, withRetry, type RetryOptions } from '../retry.js';
 import { waitUntil, type PollOutcome, type WaitOptions } from '../wait.js';
+
+const { CopyImageCommand, DeregisterImageCommand, DescribeImagesCommand, DeleteSnapshotCommand } = ec2Sdk;
 
 function send<T>(operation: string, call: (options: { abortSignal?: AbortSignal }) => Promise<T>, retry: RetryOptions, data: Record<string, unknown>): Promise<T> {
   return withRetry(operation, (signal) => call(signal ? { abortSignal: signal } : {}), { ...retry, data });

@@ -1,9 +1,12 @@
 // RegisterImage from one EBS snapshot with explicit settings (hvm, ENA, SR-IOV, gp3 root that is deleted
 // on termination, boot mode, IMDSv2, TPM), then tags on the snapshot and launch permissions (aws-anchors §5.3).
-import { CreateTagsCommand, ModifyImageAttributeCommand, RegisterImageCommand, type EC2Client, type RegisterImageCommandInput } from '@aws-sdk/client-ec2';
+import type { EC2Client, RegisterImageCommandInput } from '@aws-sdk/client-ec2';
+import { ec2Sdk } from '../sdk.js';
 import { AmikitError } from '../../shared/errors.js';
 import type { SnapshotTag } from '../ebs/snapshot-sink.js';
 import { withRetry, type RetryOptions } from '../retry.js';
+
+const { CreateTagsCommand, ModifyImageAttributeCommand, RegisterImageCommand } = ec2Sdk;
 
 export type AmiArchitecture = 'x86_64' | 'arm64';
 export type AmiBootMode = 'uefi' | 'legacy-bios' | 'uefi-preferred';
