@@ -4,6 +4,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BlockStore, EBS_BLOCK_SIZE_BYTES, type BlockStoreKind } from './block-store.js';
+import { forgetBodySha256 } from './body-sha256.js';
 import { EbsError, EbsService, routeEbsRequest, type ServiceResponse } from './ebs-service.js';
 import { Ec2Error, Ec2Service, ec2ErrorXml } from './ec2-service.js';
 import { EndpointState, type EndpointDelays, type SnapshotRecord } from './endpoint-state.js';
@@ -65,6 +66,8 @@ const DEFAULT_CREDENTIALS: SigV4Credentials = {
 };
 // PutSnapshotBlock bodies are 512 KiB; anything much larger is not a request these APIs take.
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
+/** Recycled block-body buffers kept between requests (more than a client keeps in flight is waste). */
+const MAX_POOLED_BODIES = 512;
 
 /**
  * Starts the endpoint on 127.0.0.1 with an ephemeral port.
@@ -94,9 +97,25 @@ export async function startAwsEndpoint(options: AwsEndpointOptions = {}): Promis
     });
   });
 
+  // Block bodies are read into recycled buffers when the store does not keep them: a fresh 512 KiB
+  // per request made the endpoint spend its time faulting in new pages and collecting them.
+  const bodyPool: Buffer[] = [];
+
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = await readBody(req);
+    const recycle = !store.keepsBuffers && req.headers['content-length'] === String(EBS_BLOCK_SIZE_BYTES);
+    const body = await readBody(req, recycle ? (bodyPool.pop() ?? Buffer.allocUnsafeSlow(EBS_BLOCK_SIZE_BYTES)) : undefined);
     if (body === undefined) return void req.socket.destroy();
+    try {
+      await handleRequest(req, res, body);
+    } finally {
+      if (recycle && bodyPool.length < MAX_POOLED_BODIES) {
+        forgetBodySha256(body);
+        bodyPool.push(body);
+      }
+    }
+  }
+
+  async function handleRequest(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
     const url = req.url ?? '/';
     const path = url.split('?')[0] ?? '/';
     const query = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
@@ -201,11 +220,12 @@ async function readVolumeBlock(state: EndpointState, snapshot: SnapshotRecord, b
   return snapshot.isEncrypted ? randomBytes(EBS_BLOCK_SIZE_BYTES) : Buffer.alloc(EBS_BLOCK_SIZE_BYTES);
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+/** The request body; into `into` (exactly Content-Length bytes long) when given, else a new buffer. */
+function readBody(req: IncomingMessage, into?: Buffer): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     // A declared length gets one buffer filled in place (no concatenation pass over 512 KiB bodies).
     const declared = Number(req.headers['content-length']);
-    const exact = Number.isSafeInteger(declared) && declared >= 0 && declared <= MAX_BODY_BYTES ? Buffer.allocUnsafe(declared) : undefined;
+    const exact = into ?? (Number.isSafeInteger(declared) && declared >= 0 && declared <= MAX_BODY_BYTES ? Buffer.allocUnsafe(declared) : undefined);
     const chunks: Buffer[] = [];
     let sizeBytes = 0;
     req.on('data', (chunk: Buffer) => {

@@ -28,6 +28,11 @@ export class BlockStore {
     return new BlockStore(kind, dir);
   }
 
+  /** Whether write() keeps the caller's buffer (memory): a caller may otherwise reuse it at once. */
+  get keepsBuffers(): boolean {
+    return this.#kind === 'memory';
+  }
+
   /** The temp directory holding the sparse files (undefined in memory mode). */
   get directory(): string | undefined {
     return this.#dir;

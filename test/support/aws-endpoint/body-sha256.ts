@@ -13,3 +13,8 @@ export function bodySha256(body: Buffer): Buffer {
   }
   return digest;
 }
+
+/** Drops the memo of `body`, whose bytes are about to be replaced (a recycled request buffer). */
+export function forgetBodySha256(body: Buffer): void {
+  digests.delete(body);
+}
