@@ -4,7 +4,6 @@
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import type { EBSClient } from '@aws-sdk/client-ebs';
-import { ebsSdk } from '../sdk.js';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { ZERO_BLOCK, ZERO_BLOCK_SHA256, type Block } from '../../blocks/block.js';
 import type { BlockSink } from '../../blocks/block-sink.js';
@@ -13,6 +12,7 @@ import { EBS_BLOCK_SIZE_BYTES, GiB } from '../../shared/units.js';
 import { AdaptiveConcurrency, type AdaptiveConcurrencyOptions } from '../adaptive-concurrency.js';
 import { DEFAULT_CONNECTION_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from '../aws-clients.js';
 import { withRetry, type AwsFailure, type RetryOptions } from '../retry.js';
+import { ebsSdk } from '../sdk.js';
 import { SnapshotBlockWriter, type EbsEndpoint, type HttpSettings } from './snapshot-block-writer.js';
 import { deleteSnapshot, waitForSnapshotCompleted, type DeleteSnapshotResult } from './snapshot-state.js';
 
