@@ -1,4 +1,7 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=8
+// (The young generation is capped at 8 MiB semi-spaces, half V8's default: a build keeps little of
+// what it allocates, and on VMs that hand free memory back to their host every fresh MiB of heap costs
+// ~4 ms to fault in. Paired Debian rootfs builds: 5 % faster, 35 MiB less peak RSS; uploads unchanged.)
 // amikit's executable entry. It installs the process-level guards before anything heavy loads, so a
 // signal or a crash at any moment removes temporary outputs, then loads and runs the CLI.
 import { runInterruptCleanups } from '../pipeline/interrupt-cleanups.js';

@@ -11,6 +11,8 @@ import { canDropCaches, dropCaches, findTool, runMeasured, rusageReader, summari
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI_PATH = join(REPO_ROOT, 'dist/cli/main.js');
+// The node flags on the CLI's shebang line: `amikit` runs with them, so the measured command does too.
+const CLI_NODE_FLAGS = !existsSync(CLI_PATH) ? [] : readFileSync(CLI_PATH, 'utf8').split('\n', 1)[0].replace(/^#!\S*env (-S )?node\b/, '').split(' ').filter(Boolean);
 const FIXTURE_SCRIPT = join(REPO_ROOT, 'fixtures/scripts/make-debian-rootfs.sh');
 const DEFAULT_TAR = join(process.env.AMIKIT_FIXTURE_CACHE ?? join(REPO_ROOT, 'fixtures/cache'), 'debian-bookworm-rootfs.tar');
 // Every pipeline makes the same 2 GiB filesystem: amikit's `2GiB` and mke2fs's `2G` are both 2^31 bytes.
@@ -98,7 +100,7 @@ const PIPELINES = [
     id: 'amikit',
     label: 'amikit build',
     tools: [],
-    argv: (ctx, run) => [process.execPath, CLI_PATH, 'build', '--layer', ctx.tarPath, '-o', run.image, '--size', '2GiB', '--seed', 'bench'],
+    argv: (ctx, run) => [process.execPath, ...CLI_NODE_FLAGS, CLI_PATH, 'build', '--layer', ctx.tarPath, '-o', run.image, '--size', '2GiB', '--seed', 'bench'],
   },
   {
     id: 'root',
@@ -258,7 +260,7 @@ async function profileAmikit(options, state) {
     const image = join(dir, 'root.img');
     log(options, 'bench: profiling one amikit build (node --cpu-prof, tmpfs)');
     const measured = await runMeasured(
-      [process.execPath, '--cpu-prof', '--cpu-prof-dir', profileDir, CLI_PATH, 'build', '--layer', tarPath, '-o', image, '--size', '2GiB', '--seed', 'bench'],
+      [process.execPath, ...CLI_NODE_FLAGS, '--cpu-prof', '--cpu-prof-dir', profileDir, CLI_PATH, 'build', '--layer', tarPath, '-o', image, '--size', '2GiB', '--seed', 'bench'],
       { env: { ...process.env, SOURCE_DATE_EPOCH }, reader: state.reader },
     );
     if (measured.exitCode !== 0) throw new Error(`profiled amikit build failed:\n${measured.output}`);

@@ -6,7 +6,7 @@
 //   node test/bench/upload.mjs [--runs N] [--gib 2] [--dir DIR] [--concurrency N] [--json]   (dist/ must be built)
 import { spawn, spawnSync } from 'node:child_process';
 import { createCipheriv } from 'node:crypto';
-import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -16,6 +16,8 @@ import { runMeasured, rusageReader, summarize } from './measure.mjs';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = join(REPO, 'dist/cli/main.js');
+// The node flags on the CLI's shebang line: `amikit` runs with them, so the measured command does too.
+const CLI_NODE_FLAGS = !existsSync(CLI) ? [] : readFileSync(CLI, 'utf8').split('\n', 1)[0].replace(/^#!\S*env (-S )?node\b/, '').split(' ').filter(Boolean);
 const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '3' },
@@ -67,7 +69,7 @@ async function benchInput(name, path) {
   const samples = [];
   for (let run = 0; run < runs + 1; run++) {
     const endpoint = await startEndpoint();
-    const argv = ['node', CLI, 'upload', path, '--json', ...(values.concurrency ? ['--concurrency', values.concurrency] : [])];
+    const argv = ['node', ...CLI_NODE_FLAGS, CLI, 'upload', path, '--json', ...(values.concurrency ? ['--concurrency', values.concurrency] : [])];
     const measured = await runMeasured(argv, { reader, env: { ...process.env, ...endpoint.env } });
     const server = await endpoint.stop();
     if (measured.exitCode !== 0) throw new Error(`upload failed: ${measured.output}`);

@@ -3,8 +3,8 @@
 import { readdir, writeFile, mkdir, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../support/run-cli.js';
-import { tempDir } from '../support/tools.js';
+import { CLI_PATH, runCli } from '../support/run-cli.js';
+import { run, tempDir } from '../support/tools.js';
 
 const EXAMPLE_LAYERS = ['--layer', 'examples/layers/base.tar.gz', '--layer', 'examples/layers/app.tar'];
 
@@ -90,6 +90,12 @@ describe('amikit CLI contract', () => {
     expect(plain.stdout).toMatch(/^amikit \d+\.\d+\.\d+\n$/);
     const verbose = await runCli(['--version', '--verbose']);
     expect(verbose.stdout).toMatch(/kernels: /);
+  });
+
+  it('runs as an executable through its shebang line, node flags included (as the installed bin does)', async () => {
+    const direct = await run(CLI_PATH, ['--version'], {});
+    expect(direct.exitCode, direct.stderr).toBe(0);
+    expect(direct.stdout).toMatch(/^amikit \d+\.\d+\.\d+\n$/);
   });
 
   it('refuses content that does not fit --size with exit 2 and the size needed, before writing anything', async () => {
