@@ -15,7 +15,7 @@ const sha256 = createHash('sha256').update(data).digest();
 const closers: (() => void)[] = [];
 afterEach(() => closers.splice(0).forEach((close) => close()));
 
-async function writerAnswering(handler: (req: IncomingMessage, res: ServerResponse, body: Buffer) => void, settings = {}) {
+async function writerAnswering(handler: (req: IncomingMessage, res: ServerResponse, body: Buffer) => void, settings = {}, clockOffsetMs = 0) {
   const seen: { method?: string; url?: string; headers?: IncomingMessage['headers']; bodyBytes?: number } = {};
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -28,7 +28,7 @@ async function writerAnswering(handler: (req: IncomingMessage, res: ServerRespon
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  const ebs = new EBSClient({ region: 'eu-west-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret', sessionToken: 'token' } });
+  const ebs = new EBSClient({ region: 'eu-west-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret', sessionToken: 'token' }, systemClockOffset: clockOffsetMs });
   const writer = new SnapshotBlockWriter(ebs, { protocol: 'http:', hostname: '127.0.0.1', port, basePath: '/prefix' }, { requestTimeoutMs: 2000, connectionTimeoutMs: 1000, maxSockets: 4, ...settings });
   closers.push(() => {
     writer.close();
@@ -57,6 +57,16 @@ describe('SnapshotBlockWriter', () => {
       'x-amz-security-token': 'token',
     });
     expect(seen.headers?.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/ebs\/aws4_request, SignedHeaders=[a-z0-9;-]*x-amz-checksum;[a-z0-9;-]*x-amz-content-sha256;.*, Signature=[0-9a-f]{64}$/);
+  });
+
+  test("signs with the SDK's clock correction, as the SDK's own requests are", async () => {
+    const offsetMs = 3 * 3600_000;
+    const { writer, seen } = await writerAnswering((_req, res) => res.writeHead(201).end(), {}, offsetMs);
+    await put(writer);
+    const stamp = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(String(seen.headers?.['x-amz-date']));
+    expect(stamp).not.toBeNull();
+    const signedMs = Date.UTC(Number(stamp![1]), Number(stamp![2]) - 1, Number(stamp![3]), Number(stamp![4]), Number(stamp![5]), Number(stamp![6]));
+    expect(Math.abs(signedMs - (Date.now() + offsetMs))).toBeLessThan(60_000);
   });
 
   test('a service error keeps its type, Reason and status, and classifies like the SDK error', async () => {

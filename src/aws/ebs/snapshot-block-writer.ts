@@ -74,6 +74,7 @@ export class SnapshotBlockWriter {
   readonly #transport: typeof http | typeof https;
   readonly #host: string;
   readonly #userAgent: string;
+  readonly #config: { systemClockOffset?: number };
 
   constructor(ebs: EBSClient, endpoint: EbsEndpoint, settings: HttpSettings) {
     this.#endpoint = endpoint;
@@ -85,13 +86,17 @@ export class SnapshotBlockWriter {
     const defaultPort = endpoint.protocol === 'https:' ? 443 : 80;
     this.#host = endpoint.port === undefined || endpoint.port === defaultPort ? endpoint.hostname : `${endpoint.hostname}:${endpoint.port}`;
     this.#userAgent = `amikit (node ${process.version})`;
+    this.#config = ebs.config;
   }
 
   /** One PutSnapshotBlock attempt; rejects with an error retry.ts can classify. */
   async put(request: PutBlockRequest): Promise<void> {
     const checksum = request.sha256.toString('base64');
     const path = `${this.#endpoint.basePath}/snapshots/${encodeURIComponent(request.snapshotId)}/blocks/${request.blockIndex}`;
-    const signed = await this.#signer.sign({
+    // The SDK corrects its clock from the service's answers when the local one is off (a skewed CI
+    // runner); signing with the same offset keeps the blocks from failing where StartSnapshot passed.
+    const signingDate = new Date(Date.now() + (this.#config.systemClockOffset ?? 0));
+    const unsigned = {
       method: 'PUT',
       protocol: this.#endpoint.protocol,
       hostname: this.#endpoint.hostname,
@@ -109,7 +114,8 @@ export class SnapshotBlockWriter {
         // The payload hash SigV4 signs is the block's SHA-256, already known: the signer never reads the body.
         'x-amz-content-sha256': request.sha256.toString('hex'),
       },
-    });
+    };
+    const signed = await this.#signer.sign(unsigned, { signingDate });
     // The user agent is not signed (as the SDK leaves it): proxies may rewrite it.
     const headers = { ...signed.headers, 'user-agent': this.#userAgent };
     const answer = await this.#send(path, headers, request.data, request.signal);
