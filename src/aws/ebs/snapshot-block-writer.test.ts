@@ -2,10 +2,14 @@
 // in front of it answer: the errors must come out shaped so retry.ts treats them as the SDK's would.
 // (Signing, throttling, resets and timeouts against the validating endpoint: test/aws/upload-*.test.ts.)
 import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { EBSClient } from '@aws-sdk/client-ebs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
+import { runOk, tempDir, toolSkipReason } from '../../../test/support/tools.js';
 import { classifyAwsError } from '../retry.js';
 import { SnapshotBlockWriter } from './snapshot-block-writer.js';
 
@@ -104,5 +108,30 @@ describe('SnapshotBlockWriter', () => {
   test('a stored checksum other than the one sent is an error, not a success', async () => {
     const { writer } = await writerAnswering((_req, res) => res.writeHead(201, { 'x-amz-checksum': Buffer.alloc(32).toString('base64') }).end());
     expect(await failureOf(put(writer))).toMatchObject({ code: 'AWS', message: expect.stringMatching(/block 42\b.*checksum/) });
+  });
+
+  test.skipIf(toolSkipReason('openssl'))('an https endpoint is reached over TLS and its certificate is verified', async () => {
+    // A self-signed certificate no CA vouches for: the block must not go out, and the failure is not retried.
+    const dir = (await tempDir('block-writer-tls')).path;
+    const [key, cert] = [join(dir, 'key.pem'), join(dir, 'cert.pem')];
+    await runOk('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1']);
+    let served = 0;
+    const server = createHttpsServer({ key: await readFile(key), cert: await readFile(cert) }, (_req, res) => {
+      served++;
+      res.writeHead(201).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const ebs = new EBSClient({ region: 'eu-west-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' } });
+    const writer = new SnapshotBlockWriter(ebs, { protocol: 'https:', hostname: '127.0.0.1', port, basePath: '' }, { requestTimeoutMs: 5000, connectionTimeoutMs: 2000, maxSockets: 2 });
+    closers.push(() => {
+      writer.close();
+      server.closeAllConnections();
+      server.close();
+    });
+    const error = await failureOf(put(writer));
+    expect(String((error as Error).message ?? error)).toMatch(/self[- ]signed certificate/i);
+    expect(classifyAwsError(error).kind).toBe('fatal');
+    expect(served).toBe(0);
   });
 });
