@@ -4,7 +4,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BlockStore, EBS_BLOCK_SIZE_BYTES, type BlockStoreKind } from './block-store.js';
-import { forgetBodySha256 } from './body-sha256.js';
 import { EbsError, EbsService, routeEbsRequest, type ServiceResponse } from './ebs-service.js';
 import { Ec2Error, Ec2Service, ec2ErrorXml } from './ec2-service.js';
 import { EndpointState, type EndpointDelays, type SnapshotRecord } from './endpoint-state.js';
@@ -108,10 +107,7 @@ export async function startAwsEndpoint(options: AwsEndpointOptions = {}): Promis
     try {
       await handleRequest(req, res, body);
     } finally {
-      if (recycle && bodyPool.length < MAX_POOLED_BODIES) {
-        forgetBodySha256(body);
-        bodyPool.push(body);
-      }
+      if (recycle && bodyPool.length < MAX_POOLED_BODIES) bodyPool.push(body);
     }
   }
 

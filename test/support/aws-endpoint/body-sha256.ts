@@ -4,7 +4,10 @@ import { createHash } from 'node:crypto';
 
 const digests = new WeakMap<Buffer, Buffer>();
 
-/** SHA-256 of `body`, memoised per Buffer object (bodies are never modified after they are read). */
+/**
+ * SHA-256 of `body`, memoised per Buffer object. Each request's body is a Buffer object of its own (a
+ * recycled buffer comes back as a new view), so a memo never outlives the bytes it describes.
+ */
 export function bodySha256(body: Buffer): Buffer {
   let digest = digests.get(body);
   if (!digest) {
@@ -12,9 +15,4 @@ export function bodySha256(body: Buffer): Buffer {
     digests.set(body, digest);
   }
   return digest;
-}
-
-/** Drops the memo of `body`, whose bytes are about to be replaced (a recycled request buffer). */
-export function forgetBodySha256(body: Buffer): void {
-  digests.delete(body);
 }
