@@ -7,12 +7,12 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatCpuProfileSummary, summarizeCpuProfile } from './cpu-profile.mjs';
-import { canDropCaches, dropCaches, findTool, runMeasured, rusageReader, summarize, syncAll, syncFilesystemOf } from './measure.mjs';
+import { canDropCaches, dropCaches, findTool, runMeasured, rusageReader, summarize, syncAll, syncFilesystemOf, shebangNodeFlags } from './measure.mjs';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI_PATH = join(REPO_ROOT, 'dist/cli/main.js');
 // The node flags on the CLI's shebang line: `amikit` runs with them, so the measured command does too.
-const CLI_NODE_FLAGS = !existsSync(CLI_PATH) ? [] : readFileSync(CLI_PATH, 'utf8').split('\n', 1)[0].replace(/^#!\S*env (-S )?node\b/, '').split(' ').filter(Boolean);
+const CLI_NODE_FLAGS = shebangNodeFlags(CLI_PATH);
 const FIXTURE_SCRIPT = join(REPO_ROOT, 'fixtures/scripts/make-debian-rootfs.sh');
 const DEFAULT_TAR = join(process.env.AMIKIT_FIXTURE_CACHE ?? join(REPO_ROOT, 'fixtures/cache'), 'debian-bookworm-rootfs.tar');
 // Every pipeline makes the same 2 GiB filesystem: amikit's `2GiB` and mke2fs's `2G` are both 2^31 bytes.

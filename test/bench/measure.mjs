@@ -1,7 +1,7 @@
 // Benchmark plumbing: run one whole command and read its wall time, CPU time and peak RSS from the
 // operating system's accounting of the reaped child; order statistics; page-cache control.
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants as fsConstants, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants as fsConstants, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -149,4 +149,10 @@ export function canDropCaches() {
 export function dropCaches() {
   syncAll();
   writeFileSync('/proc/sys/vm/drop_caches', '3');
+}
+
+/** The node flags on a CLI's shebang line (`#!/usr/bin/env -S node FLAGS`): the installed bin runs with them. */
+export function shebangNodeFlags(path) {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8').split('\n', 1)[0].replace(/^#!\S*env (-S )?node\b/, '').split(' ').filter(Boolean);
 }

@@ -6,18 +6,18 @@
 //   node test/bench/upload.mjs [--runs N] [--gib 2] [--dir DIR] [--concurrency N] [--json]   (dist/ must be built)
 import { spawn, spawnSync } from 'node:child_process';
 import { createCipheriv } from 'node:crypto';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { runMeasured, rusageReader, summarize } from './measure.mjs';
+import { runMeasured, rusageReader, summarize, shebangNodeFlags } from './measure.mjs';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = join(REPO, 'dist/cli/main.js');
 // The node flags on the CLI's shebang line: `amikit` runs with them, so the measured command does too.
-const CLI_NODE_FLAGS = !existsSync(CLI) ? [] : readFileSync(CLI, 'utf8').split('\n', 1)[0].replace(/^#!\S*env (-S )?node\b/, '').split(' ').filter(Boolean);
+const CLI_NODE_FLAGS = shebangNodeFlags(CLI);
 const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '3' },
