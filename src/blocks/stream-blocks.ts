@@ -52,6 +52,10 @@ export async function* streamBlocks(source: BlockSource, options: StreamBlocksOp
   // Never fewer than one batch beyond what the consumer may retain: a sink that releases only when
   // it has gathered enough blocks would otherwise wait for blocks the stream cannot produce.
   const slotCount = Math.max(batchBlocks + retainedBlocks, options.slotCount ?? workerCount * 2 * batchBlocks + retainedBlocks);
+  // Blocks read ahead of the consumer: the workers' share of the slots. The retained share is for
+  // blocks the consumer holds; reading into it as well would only touch memory (on an upload, 128 MiB
+  // of slots while the sink waits for its requests) without making anything faster.
+  const readAheadBlocks = slotCount - retainedBlocks;
   const compress = options.zstdLevel !== undefined;
   const pool = new BlockWorkerPool(workerCount, slotCount, compress ? options.zstdLevel! : null);
   const freeSlots = Array.from({ length: slotCount }, (_, slot) => slotCount - 1 - slot);
@@ -67,6 +71,8 @@ export async function* streamBlocks(source: BlockSource, options: StreamBlocksOp
     onSlotReleased = undefined;
   };
   const queue: Promise<{ block: Block; slot: number | undefined }>[] = [];
+  /** Data blocks in `queue` (read or being read, not yet yielded). */
+  let queuedDataBlocks = 0;
   let nextIndex = 0;
   let doneBytes = 0;
 
@@ -151,13 +157,14 @@ export async function* streamBlocks(source: BlockSource, options: StreamBlocksOp
         }
         // Wait for enough free slots to send a whole batch (or the whole run before the next hole).
         const runLength = Math.min(runLengthFrom(nextIndex), MAX_QUEUED_BLOCKS - queue.length);
-        if (freeSlots.length < runLength) break;
+        if (freeSlots.length < runLength || queuedDataBlocks + runLength > readAheadBlocks) break;
         const batch = Array.from({ length: runLength }, (_, offset) => ({
           index: nextIndex + offset,
           slot: freeSlots.pop()!,
           state: plan.states[nextIndex + offset]!,
         }));
         nextIndex += runLength;
+        queuedDataBlocks += runLength;
         const results = processBatch(batch);
         for (const [position, { index, slot, state: blockState }] of batch.entries()) {
           const pending = results.then((all) => ({ block: toBlock(index, slot, blockState, all[position]!), slot }));
@@ -175,6 +182,7 @@ export async function* streamBlocks(source: BlockSource, options: StreamBlocksOp
       }
       options.signal?.throwIfAborted();
       const { block, slot } = await head;
+      if (slot !== undefined) queuedDataBlocks--;
       doneBytes += block.lengthBytes;
       yield block;
       if (slot !== undefined) {

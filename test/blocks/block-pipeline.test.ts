@@ -11,6 +11,7 @@ import { RawImageSource } from '../../src/blocks/block-source.js';
 import { pumpBlocks } from '../../src/blocks/block-sink.js';
 import type { BlockManifest } from '../../src/blocks/block-manifest.js';
 import { streamBlocks } from '../../src/blocks/stream-blocks.js';
+import { BLOCK_WRITTEN } from '../../src/blocks/block-plan.js';
 import { RawImageSink } from '../../src/sinks/raw-image-sink.js';
 import { SeekableZstdSink } from '../../src/sinks/seekable-zstd-sink.js';
 import { SeekableZstdReader } from '../../src/sinks/seekable-zstd-reader.js';
@@ -144,6 +145,37 @@ describe('block pipeline on a sparse raw image', () => {
       expect((await reader.readBlock(index)).equals(raw.subarray(index * BLOCK, Math.min(sizeBytes, (index + 1) * BLOCK)))).toBe(true);
     }
     await reader.close();
+  });
+
+  it('reads ahead only the workers\' share of slots while the consumer retains blocks', async () => {
+    // An upload retains each block until its request is answered (up to 256 of them): the stream must
+    // not fill the retained share of the slots with read-ahead, which would only touch memory.
+    const blockCount = 200;
+    const readAt: number[] = [];
+    const source = {
+      plan: { sizeBytes: blockCount * BLOCK, blockCount, states: new Uint8Array(blockCount).fill(BLOCK_WRITTEN) },
+      async read(index: number, target: Buffer, lengthBytes: number): Promise<void> {
+        readAt.push(index);
+        target.fill(index % 251, 0, lengthBytes);
+      },
+      async close(): Promise<void> {},
+    };
+    const options = { workerCount: 2, batchBlocks: 4, retainedBlocks: 64 };
+    const readAhead = 2 * 2 * 4; // the default workers' share: two batches per worker
+    const held: (() => void)[] = [];
+    let yielded = 0;
+    let mostAhead = 0;
+    for await (const block of streamBlocks(source, options)) {
+      expect(block.data![0]).toBe(block.index % 251);
+      yielded++;
+      mostAhead = Math.max(mostAhead, readAt.length - yielded);
+      held.push(block.retain!());
+      if (held.length === 64) held.splice(0, 32).forEach((release) => release());
+    }
+    held.forEach((release) => release());
+    expect([...readAt].sort((a, b) => a - b)).toEqual(Array.from({ length: blockCount }, (_, i) => i));
+    expect(mostAhead).toBeGreaterThan(0);
+    expect(mostAhead).toBeLessThanOrEqual(readAhead);
   });
 
   it('a corrupted frame fails its seek-table checksum on read', async () => {
