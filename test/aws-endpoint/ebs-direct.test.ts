@@ -342,6 +342,26 @@ describe('storage', () => {
   });
 });
 
+describe('storage discard (the upload benchmark)', () => {
+  it('checks every block as it arrives (checksum, signed payload hash, aggregate) and keeps no bytes', async () => {
+    const { ebs, aws } = await endpointForTest({ storage: 'discard' });
+    const blocks = new Map([[0, patternBlock(0)], [9, patternBlock(9)]]);
+    const snapshotId = await uploadSnapshot(ebs, blocks, { VolumeSize: 1 });
+    expect((await ebs.send(new ListSnapshotBlocksCommand({ SnapshotId: snapshotId }))).Blocks?.map((b) => b.BlockIndex)).toEqual([0, 9]);
+    await expect(aws.readVolumeBlock(snapshotId, 0)).rejects.toThrow(/not kept/);
+    const { SnapshotId } = await ebs.send(new StartSnapshotCommand({ VolumeSize: 1 }));
+    const wrongChecksum = await rejectionOf(
+      ebs.send(
+        new PutSnapshotBlockCommand({ SnapshotId, BlockIndex: 0, BlockData: patternBlock(1), DataLength: BLOCK_BYTES, Checksum: sha256(patternBlock(2)).toString('base64'), ChecksumAlgorithm: 'SHA256' }),
+      ),
+    );
+    expect(wrongChecksum.name).toBe('ValidationException');
+    const { createAwsClients } = await import('../support/aws-endpoint/aws-clients.js');
+    const wrongSecret = createAwsClients(aws, { credentials: { accessKeyId: aws.credentials.accessKeyId, secretAccessKey: 'wrong' } });
+    expect((await rejectionOf(putBlock(wrongSecret.ebs, SnapshotId as string, 0, patternBlock(0)))).name).toBe('InvalidSignatureException');
+  });
+});
+
 describe('SigV4 (IAM user guide: signature version 4 request signing)', () => {
   it('rejects a wrong secret with InvalidSignatureException and an unknown key with UnrecognizedClientException', async () => {
     const { aws } = await endpointForTest();

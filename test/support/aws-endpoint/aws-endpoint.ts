@@ -1,9 +1,10 @@
 // A local AWS endpoint for the test suite: one node:http server on 127.0.0.1 that checks SigV4 and
 // speaks the EBS direct (restJson1) and EC2 (query/XML) protocols, with faults switchable per test.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BlockStore, EBS_BLOCK_SIZE_BYTES, type BlockStoreKind } from './block-store.js';
+import { rememberBodySha256 } from './body-sha256.js';
 import { EbsError, EbsService, routeEbsRequest, type ServiceResponse } from './ebs-service.js';
 import { Ec2Error, Ec2Service, ec2ErrorXml } from './ec2-service.js';
 import { EndpointState, type EndpointDelays, type SnapshotRecord } from './endpoint-state.js';
@@ -101,7 +102,17 @@ export async function startAwsEndpoint(options: AwsEndpointOptions = {}): Promis
   const bodyPool: Buffer[] = [];
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const recycle = !store.keepsBuffers && req.headers['content-length'] === String(EBS_BLOCK_SIZE_BYTES);
+    const blockSized = req.headers['content-length'] === String(EBS_BLOCK_SIZE_BYTES);
+    if (blockSized && !store.keepsBytes) {
+      // Nothing keeps the bytes: hash them as they arrive instead of gathering them. Every check sees the
+      // real digest and length; the body's bytes stand in as zeros, which nothing reads.
+      const digest = await readBodyDigest(req, EBS_BLOCK_SIZE_BYTES);
+      if (digest === undefined) return void req.socket.destroy();
+      const body = DISCARDED_BODY.subarray(0, EBS_BLOCK_SIZE_BYTES); // a Buffer object of its own
+      rememberBodySha256(body, digest);
+      return handleRequest(req, res, body);
+    }
+    const recycle = !store.keepsBuffers && blockSized;
     const body = await readBody(req, recycle ? (bodyPool.pop() ?? Buffer.allocUnsafeSlow(EBS_BLOCK_SIZE_BYTES)) : undefined);
     if (body === undefined) return void req.socket.destroy();
     try {
@@ -214,6 +225,24 @@ async function readVolumeBlock(state: EndpointState, snapshot: SnapshotRecord, b
   if (block) return state.store.read(block.snapshot.storageId, blockIndex);
   // Unwritten blocks of an encrypted snapshot decrypt to noise (coldsnap #395).
   return snapshot.isEncrypted ? randomBytes(EBS_BLOCK_SIZE_BYTES) : Buffer.alloc(EBS_BLOCK_SIZE_BYTES);
+}
+
+/** Zeros standing in for block bodies whose bytes were hashed, not kept (see serve). */
+const DISCARDED_BODY = Buffer.alloc(EBS_BLOCK_SIZE_BYTES);
+
+/** SHA-256 of a body of exactly `lengthBytes`, hashed chunk by chunk; undefined when it is longer. */
+function readBodyDigest(req: IncomingMessage, lengthBytes: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    let sizeBytes = 0;
+    req.on('data', (chunk: Buffer) => {
+      sizeBytes += chunk.length;
+      if (sizeBytes > lengthBytes) return resolve(undefined);
+      hash.update(chunk);
+    });
+    req.on('end', () => resolve(sizeBytes === lengthBytes ? hash.digest() : undefined));
+    req.on('error', reject);
+  });
 }
 
 /** The request body; into `into` (exactly Content-Length bytes long) when given, else a new buffer. */

@@ -33,6 +33,11 @@ export class BlockStore {
     return this.#kind === 'memory';
   }
 
+  /** Whether written bytes are kept at all: 'discard' keeps none, so the endpoint need not gather them. */
+  get keepsBytes(): boolean {
+    return this.#kind !== 'discard';
+  }
+
   /** The temp directory holding the sparse files (undefined in memory mode). */
   get directory(): string | undefined {
     return this.#dir;

@@ -8,6 +8,14 @@ const digests = new WeakMap<Buffer, Buffer>();
  * SHA-256 of `body`, memoised per Buffer object. Each request's body is a Buffer object of its own (a
  * recycled buffer comes back as a new view), so a memo never outlives the bytes it describes.
  */
+/**
+ * Records the digest of bytes hashed as they arrived, for a body whose bytes were not gathered (a
+ * store that discards them); `body` must be a Buffer object of its own for this request.
+ */
+export function rememberBodySha256(body: Buffer, digest: Buffer): void {
+  digests.set(body, digest);
+}
+
 export function bodySha256(body: Buffer): Buffer {
   let digest = digests.get(body);
   if (!digest) {
