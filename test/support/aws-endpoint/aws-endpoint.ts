@@ -230,7 +230,7 @@ async function readVolumeBlock(state: EndpointState, snapshot: SnapshotRecord, b
 /** Zeros standing in for block bodies whose bytes were hashed, not kept (see serve). */
 const DISCARDED_BODY = Buffer.alloc(EBS_BLOCK_SIZE_BYTES);
 
-/** SHA-256 of a body of exactly `lengthBytes`, hashed chunk by chunk; undefined when it is longer. */
+/** SHA-256 of a body of exactly `lengthBytes`, hashed chunk by chunk; undefined for any other length. */
 function readBodyDigest(req: IncomingMessage, lengthBytes: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const hash = createHash('sha256');
