@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const cli = join(here, '..', 'dist', 'cli', 'main.js');
+const cli = join(here, '..', 'dist', 'bin', 'amikit.js');
 const out = join(here, 'out');
 mkdirSync(out, { recursive: true });
 const layers = ['--layer', join(here, 'layers', 'base.tar.gz'), '--layer', join(here, 'layers', 'app.tar')];

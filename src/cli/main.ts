@@ -4,6 +4,9 @@
 // ~4 ms to fault in. Paired Debian rootfs builds: 5 % faster, 35 MiB less peak RSS; uploads unchanged.)
 // amikit's executable entry. It installs the process-level guards before anything heavy loads, so a
 // signal or a crash at any moment removes temporary outputs, then loads and runs the CLI.
+// The installed bin is this file bundled by esbuild (`npm run build` → dist/bin/amikit.js, one chunk per
+// lazily loaded verb): Node 20's ESM loader spends ~0.5 ms opening, reading and linking each of the ~150
+// modules a build loads, and the bundle cut a tiny build from 0.30 s to 0.22 s (bare node: 0.11 s).
 import { runInterruptCleanups } from '../pipeline/interrupt-cleanups.js';
 import { discardAllTempOutputs, discardAllTempOutputsSync } from '../pipeline/temp-output.js';
 import { interruptionExitCode, noteInterruption } from './interruption.js';

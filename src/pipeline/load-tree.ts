@@ -55,14 +55,6 @@ export async function loadTree(options: LoadTreeOptions): Promise<LoadedTree> {
   }
 }
 
-/** Reads SOURCE_DATE_EPOCH from the environment (integer seconds), or undefined when unset. */
-export function sourceDateEpochFromEnv(env: NodeJS.ProcessEnv): number | undefined {
-  const text = env.SOURCE_DATE_EPOCH;
-  if (text === undefined || text === '') return undefined;
-  if (!/^-?\d+$/.test(text)) throw new AmikitError('USAGE', `SOURCE_DATE_EPOCH must be integer seconds, got '${text}'`);
-  return Number(text);
-}
-
 /** An image input (raw or .img.zst, bare ext4 or GPT disk) as one layer: its root filesystem's tree. */
 async function openImageLayer(path: string): Promise<{ layers: Layer[]; close(): Promise<void> } | undefined> {
   if (!(await isImagePath(path))) return undefined;

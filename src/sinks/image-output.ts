@@ -7,7 +7,6 @@ import { pumpBlocks, type BlockSink, type PumpBlocksResult } from '../blocks/blo
 import { RawImageSource } from '../blocks/block-source.js';
 import type { ProgressListener } from '../pipeline/progress-event.js';
 import { TempOutput } from '../pipeline/temp-output.js';
-import { SeekableZstdSink } from './seekable-zstd-sink.js';
 
 export interface ImageOutputOptions {
   /** Also write the block manifest (JSON) here. */
@@ -51,7 +50,8 @@ export async function writeImageOutput<T extends WrittenImage>(
 ): Promise<{ written: T; blocks: PumpBlocksResult | undefined }> {
   const toZstd = isZstdOutput(outputPath);
   // Created first, so a bad level or an unwritable output fails before the filesystem is written.
-  const zstdSink = toZstd ? await SeekableZstdSink.create(outputPath, options.zstdLevel !== undefined ? { zstdLevel: options.zstdLevel } : {}) : undefined;
+  // Loaded only for .img.zst outputs: zstd-napi and xxhash-wasm cost ~30 ms to load that a raw image need not pay.
+  const zstdSink = toZstd ? await (await import('./seekable-zstd-sink.js')).SeekableZstdSink.create(outputPath, options.zstdLevel !== undefined ? { zstdLevel: options.zstdLevel } : {}) : undefined;
   const image = await TempOutput.create(outputPath);
   try {
     await image.handle.truncate(sizeBytes);

@@ -123,7 +123,7 @@ try {
   rmSync(random, { force: true });
   const debianImage = join(work, 'debian.img');
   if (existsSync(values.tar)) {
-    const build = spawnSync('node', [join(REPO, 'dist/cli/main.js'), 'build', '--layer', values.tar, '-o', debianImage, '--size', '2GiB', '--seed', 'bench'], { stdio: 'inherit', env: { ...process.env, SOURCE_DATE_EPOCH: '1700000000' } });
+    const build = spawnSync('node', [join(REPO, 'dist/bin/amikit.js'), 'build', '--layer', values.tar, '-o', debianImage, '--size', '2GiB', '--seed', 'bench'], { stdio: 'inherit', env: { ...process.env, SOURCE_DATE_EPOCH: '1700000000' } });
     if (build.status !== 0) throw new Error('building the Debian image failed');
     await benchInput('Debian rootfs image (2 GiB, sparse)', debianImage);
   } else {

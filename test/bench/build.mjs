@@ -10,7 +10,7 @@ import { formatCpuProfileSummary, summarizeCpuProfile } from './cpu-profile.mjs'
 import { canDropCaches, dropCaches, findTool, runMeasured, rusageReader, summarize, syncAll, syncFilesystemOf, shebangNodeFlags } from './measure.mjs';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const CLI_PATH = join(REPO_ROOT, 'dist/cli/main.js');
+const CLI_PATH = join(REPO_ROOT, 'dist/bin/amikit.js');
 // The node flags on the CLI's shebang line: `amikit` runs with them, so the measured command does too.
 const CLI_NODE_FLAGS = shebangNodeFlags(CLI_PATH);
 const FIXTURE_SCRIPT = join(REPO_ROOT, 'fixtures/scripts/make-debian-rootfs.sh');

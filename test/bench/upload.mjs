@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { runMeasured, rusageReader, summarize, shebangNodeFlags } from './measure.mjs';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const CLI = join(REPO, 'dist/cli/main.js');
+const CLI = join(REPO, 'dist/bin/amikit.js');
 // The node flags on the CLI's shebang line: `amikit` runs with them, so the measured command does too.
 const CLI_NODE_FLAGS = shebangNodeFlags(CLI);
 const { values } = parseArgs({

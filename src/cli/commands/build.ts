@@ -1,7 +1,6 @@
 // `amikit build`: layers → ext4 root filesystem image.
 import { AmikitError } from '../../shared/errors.js';
 import { formatBytes, parseSizeBytes } from '../../shared/units.js';
-import { buildImage } from '../../pipeline/build-image.js';
 import type { Command } from '../command.js';
 import { LAYER_OPTIONS, OUTPUT_OPTION, layerOptionsFrom } from './layer-options.js';
 import { OUTPUT_FORMAT_OPTIONS, outputFormatOptionsFrom } from './output-options.js';
@@ -47,6 +46,7 @@ export const buildCommand: Command = {
     if (layout !== 'uefi' && kernelArgs.length > 0) throw new AmikitError('USAGE', 'build: --kernel-arg needs --layout uefi');
     if (context.values.sysprep !== undefined) kernelArgs.unshift('noresume'); // the swap image a resume would read is gone
     const sizeText = context.values.size as string | undefined;
+    const { buildImage } = await import('../../pipeline/build-image.js');
     const result = await buildImage({
       ...layerOptionsFrom(context),
       ...outputFormatOptionsFrom(context),

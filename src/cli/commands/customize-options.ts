@@ -1,6 +1,6 @@
 // The customisation flags of `amikit build`, generated from the operation registry, and their translation
 // into the pipeline's `customize` hook (validated before any layer is read) or a dry run.
-import { loadTree, type LoadTreeOptions } from '../../pipeline/load-tree.js';
+import type { LoadTreeOptions } from '../../pipeline/load-tree.js';
 import { ALL_OPERATIONS } from '../../customize/registry.js';
 import { planCustomization, runCustomization, type CustomizationReport } from '../../customize/customize-tree.js';
 import type { OptionValues } from '../../customize/operation.js';
@@ -51,6 +51,7 @@ export function customizeFrom(context: CommandContext): CustomizeSetup {
 
 /** Loads the layers and runs the customisation in memory only: what `--dry-run` reports. */
 export async function dryRunCustomization(layers: LoadTreeOptions, setup: CustomizeSetup): Promise<CustomizationReport> {
+  const { loadTree } = await import('../../pipeline/load-tree.js');
   const loaded = await loadTree(layers);
   try {
     return setup.customize ? await setup.customize(loaded.tree) : { operations: [], kernelArguments: [], warnings: [] };

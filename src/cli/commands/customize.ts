@@ -2,14 +2,12 @@
 // the root filesystem is rebuilt, everything else (partition tables, ESP) carried over byte for byte.
 import { AmikitError } from '../../shared/errors.js';
 import { formatBytes, parseSizeBytes } from '../../shared/units.js';
-import { customizeImage } from '../../pipeline/customize-image.js';
-import { openImage } from '../../pipeline/open-image.js';
 import type { CustomizationReport } from '../../customize/customize-tree.js';
 import type { Command } from '../command.js';
 import { OUTPUT_OPTION } from './layer-options.js';
 import { OUTPUT_FORMAT_OPTIONS, outputFormatOptionsFrom } from './output-options.js';
 import { CUSTOMIZE_OPTIONS, customizeFrom, renderCustomizationReport } from './customize-options.js';
-import { sourceDateEpochFromEnv } from '../../pipeline/load-tree.js';
+import { sourceDateEpochFromEnv } from '../../shared/source-date-epoch.js';
 
 export const customizeCommand: Command = {
   name: 'customize',
@@ -39,6 +37,7 @@ export const customizeCommand: Command = {
     const sizeText = context.values.size as string | undefined;
     const sizeBytes = sizeText !== undefined ? parseSizeBytes(sizeText, '--size') : undefined;
     const formatOptions = outputFormatOptionsFrom(context);
+    const [{ openImage }, { customizeImage }] = await Promise.all([import('../../pipeline/open-image.js'), import('../../pipeline/customize-image.js')]);
     const image = await openImage(input);
     try {
       if (image.filesystem.needsRecovery) {

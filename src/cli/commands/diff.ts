@@ -1,5 +1,5 @@
 // `amikit diff A B`: added, removed and changed paths between two root volumes, and what changed in each.
-import { diffImages, type DiffImagesResult } from '../../pipeline/diff-images.js';
+import type { DiffImagesResult } from '../../pipeline/diff-images.js';
 import type { Command } from '../command.js';
 import { layerOptionsFrom } from './layer-options.js';
 
@@ -21,6 +21,7 @@ export const diffCommand: Command = {
   ].join('\n'),
   async run(context) {
     const { layers: _layers, ...loadOptions } = layerOptionsFrom(context);
+    const { diffImages } = await import('../../pipeline/diff-images.js');
     const result = await diffImages({
       ...loadOptions,
       inputA: context.positionals[0]!,

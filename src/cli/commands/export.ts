@@ -1,5 +1,4 @@
 // `amikit export IMAGE -o tree.tar`: an image's root filesystem as one deterministic PAX tar.
-import { exportImage } from '../../pipeline/browse-image.js';
 import { AmikitError } from '../../shared/errors.js';
 import { formatBytes } from '../../shared/units.js';
 import type { Command } from '../command.js';
@@ -19,6 +18,7 @@ export const exportCommand: Command = {
   async run(context) {
     const output = context.values.output as string | undefined;
     if (!output) throw new AmikitError('USAGE', 'export: -o/--output is required');
+    const { exportImage } = await import('../../pipeline/browse-image.js');
     const result = await exportImage({ imagePath: context.positionals[0]!, outputPath: output, onProgress: context.progress, onWarning: context.warn });
     context.print(`${output}: ${result.entries} entries, ${formatBytes(result.storedBytes)} of file data`);
     const c = result.checksums;

@@ -1,7 +1,6 @@
 // `amikit flatten`: layers → one merged tar.
 import { AmikitError } from '../../shared/errors.js';
 import { formatBytes } from '../../shared/units.js';
-import { flattenLayers } from '../../pipeline/flatten-layers.js';
 import type { Command } from '../command.js';
 import { LAYER_OPTIONS, OUTPUT_OPTION, layerOptionsFrom } from './layer-options.js';
 
@@ -18,6 +17,7 @@ export const flattenCommand: Command = {
   async run(context) {
     const output = context.values.output as string | undefined;
     if (!output) throw new AmikitError('USAGE', 'flatten: -o/--output is required');
+    const { flattenLayers } = await import('../../pipeline/flatten-layers.js');
     const result = await flattenLayers({ ...layerOptionsFrom(context), outputPath: output });
     context.print(`${output}: ${result.entries} entries, ${formatBytes(result.storedBytes)} of file data`);
     return result;

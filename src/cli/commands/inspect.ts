@@ -1,6 +1,6 @@
 // `amikit inspect INPUT`: what is in a root volume, and what `--sysprep` would change, without writing anything.
 import { formatBytes } from '../../shared/units.js';
-import { inspectImage, type InspectImageResult } from '../../pipeline/inspect-image.js';
+import type { InspectImageResult } from '../../pipeline/inspect-image.js';
 import type { Command } from '../command.js';
 import { layerOptionsFrom } from './layer-options.js';
 
@@ -23,6 +23,7 @@ export const inspectCommand: Command = {
   async run(context) {
     const sysprep = context.values.sysprep as string | undefined;
     const { layers: _layers, ...loadOptions } = layerOptionsFrom(context);
+    const { inspectImage } = await import('../../pipeline/inspect-image.js');
     const result = await inspectImage({ ...loadOptions, input: context.positionals[0]!, ...(sysprep !== undefined ? { sysprep } : {}) });
     for (const line of renderInspection(result)) context.print(line);
     return result;

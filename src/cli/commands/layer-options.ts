@@ -1,6 +1,7 @@
 // Flags shared by every verb that reads layers, and their translation into pipeline options.
 import type { OptionSpec, CommandContext } from '../command.js';
-import { sourceDateEpochFromEnv, type LoadTreeOptions } from '../../pipeline/load-tree.js';
+import type { LoadTreeOptions } from '../../pipeline/load-tree.js';
+import { sourceDateEpochFromEnv } from '../../shared/source-date-epoch.js';
 
 export const LAYER_OPTIONS: OptionSpec[] = [
   {

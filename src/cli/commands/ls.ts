@@ -1,5 +1,5 @@
 // `amikit ls IMAGE [PATH] [-l]`: a directory of an image's root filesystem, read without mounting it.
-import { listImage, type ListedEntry } from '../../pipeline/browse-image.js';
+import type { ListedEntry } from '../../pipeline/browse-image.js';
 import type { Command } from '../command.js';
 
 export const lsCommand: Command = {
@@ -13,6 +13,7 @@ export const lsCommand: Command = {
     'Names are listed in byte order; --json gives every field with nanosecond mtimes. A missing PATH exits 2.',
   ].join('\n'),
   async run(context) {
+    const { listImage } = await import('../../pipeline/browse-image.js');
     const result = await listImage(context.positionals[0]!, context.positionals[1] ?? '/');
     const long = context.values.long === true;
     for (const entry of result.entries) context.print(long ? longLine(entry) : entry.name);

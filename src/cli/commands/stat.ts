@@ -1,6 +1,6 @@
 // `amikit stat IMAGE PATH`: one inode of an image's root filesystem as stored (mode, owner, size, ns times,
 // xattrs, extents, checksum).
-import { statImage, type StatImageResult } from '../../pipeline/browse-image.js';
+import type { StatImageResult } from '../../pipeline/browse-image.js';
 import type { Ext4Time } from '../../ext4/read-ext4.js';
 import type { Command } from '../command.js';
 import { modeString } from './ls.js';
@@ -13,6 +13,7 @@ export const statCommand: Command = {
   options: [],
   details: 'A final symlink is not followed (lstat). Times are UTC with nanoseconds; xattr values are shown as text when printable, else hex (base64 in --json). A missing PATH exits 2.',
   async run(context) {
+    const { statImage } = await import('../../pipeline/browse-image.js');
     const result = await statImage(context.positionals[0]!, context.positionals[1]!);
     for (const line of renderStat(result)) context.print(line);
     return result;

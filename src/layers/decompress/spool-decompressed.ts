@@ -16,7 +16,12 @@ import type { CompressionKind } from './detect-compression.js';
 type ZstdBinding = typeof import('zstd-napi/binding.js');
 // The package's stream wrapper pushes a whole input chunk's output without back-pressure, so a
 // highly compressed chunk could balloon in memory; the raw streaming context lets us bound the output.
-const zstdBinding = createRequire(import.meta.url)('zstd-napi/binding') as ZstdBinding;
+// Required on first use: loading the addon costs ~20 ms that plain and gzip layers need not pay.
+let zstdBinding: ZstdBinding | undefined;
+function loadZstdBinding(): ZstdBinding {
+  zstdBinding ??= createRequire(import.meta.url)('zstd-napi/binding') as ZstdBinding;
+  return zstdBinding;
+}
 
 const READ_CHUNK_BYTES = 1024 * 1024;
 const OUTPUT_CHUNK_BYTES = 1024 * 1024;
@@ -196,7 +201,7 @@ async function gunzipInto(source: ByteSource, compressedHash: ReturnType<typeof 
 
 /** RFC 8878 via libzstd's streaming decoder, which decodes consecutive frames and skips skippable ones. */
 async function unzstdInto(source: ByteSource, compressedHash: ReturnType<typeof createHash>, spool: SpoolWriter): Promise<void> {
-  const context = new zstdBinding.DCtx();
+  const context = new (loadZstdBinding().DCtx)();
   const output = Buffer.allocUnsafe(OUTPUT_CHUNK_BYTES);
   // libzstd returns 0 exactly when a frame is complete and flushed; anything else at the end = truncated.
   let frameOpen = false;
