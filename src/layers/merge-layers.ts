@@ -3,7 +3,7 @@
 import { AmikitError } from '../shared/errors.js';
 import { FileTree } from '../tree/file-tree.js';
 import { makeMeta, type DirNode, type Node, type NodeMeta } from '../tree/node.js';
-import { displayPath, nameToBytes, splitArchivePath } from '../tree/paths.js';
+import { archivePathKey, displayPath, nameToBytes } from '../tree/paths.js';
 import type { Layer, LayerEntry, LayerWarning } from './layer.js';
 
 export type MergeWarning = LayerWarning;
@@ -52,19 +52,22 @@ interface Marker {
   /** Whiteout: the path it removes from lower layers; opaque: the directory whose lower children it hides. */
   kind: 'whiteout' | 'opaque';
   targetKey: string;
-  /** Components of the marker entry itself, for ancestor checks. */
-  parts: string[];
+  /** Key of the marker entry itself, for ancestor checks. */
+  key: string;
   index: number;
   entry: LayerEntry;
 }
 
-/** One layer, read into memory as metadata only (bounded by its entry count). */
+/**
+ * One layer, read into memory as metadata only (bounded by its entry count). Per-entry facts every member
+ * has live in arrays indexed by tar position; rare ones (hard links) in maps.
+ */
 interface LayerState {
   layerIndex: number;
   name: string;
   entries: LayerEntry[];
-  /** Normalised components per entry index (undefined for markers and skipped names). */
-  partsOf: Map<number, string[]>;
+  /** Normalised path key per entry index (undefined for markers and skipped names). */
+  keyOf: (string | undefined)[];
   /** Winning entry index per path: the last occurrence in tar order. */
   finalByKey: Map<string, number>;
   /** For a hard link at index i: the last entry at its target path before i in tar order, if any. */
@@ -78,37 +81,27 @@ interface LayerState {
   implicitDirs: Set<string>;
   /** Winning entries dropped because a later entry of the same layer replaced an ancestor. */
   dropped: Set<number>;
-  refs: Map<number, InodeRef>;
-}
-
-function parentKeyOf(parts: readonly string[]): string {
-  return parts.slice(0, -1).join('/');
+  refs: (InodeRef | undefined)[];
 }
 
 /**
- * Ancestor keys per component array. Every entry's ancestors are asked for several times (masking,
- * nesting, implied parents, placement); building them once per entry halved the merge's string work.
+ * The key of a path's parent directory ('' for a top-level name). Ancestors are walked one parent at a
+ * time and only as far as an answer needs: most members' parents are themselves members, so a walk
+ * usually stops after one step instead of building every ancestor's key for every member.
  */
-const ancestorCache = new WeakMap<readonly string[], readonly string[]>();
-
-/** Keys of the proper ancestors of a path, root ('') first. The result is shared: do not modify it. */
-function ancestorKeys(parts: readonly string[]): readonly string[] {
-  let keys = ancestorCache.get(parts);
-  if (keys === undefined) {
-    keys = buildAncestorKeys(parts);
-    ancestorCache.set(parts, keys);
-  }
-  return keys;
+function parentKeyOf(key: string): string {
+  const slash = key.lastIndexOf('/');
+  return slash < 0 ? '' : key.slice(0, slash);
 }
 
-function buildAncestorKeys(parts: readonly string[]): string[] {
-  const keys = [''];
-  let key = '';
-  for (let i = 0; i < parts.length - 1; i++) {
-    key = i === 0 ? parts[0]! : `${key}/${parts[i]!}`;
-    keys.push(key);
+/** Keys of the proper ancestors of a path, root ('') first. For the rare paths that report an ancestor. */
+function ancestorKeys(key: string): string[] {
+  const keys: string[] = [];
+  for (let at = key; at !== ''; ) {
+    at = parentKeyOf(at);
+    keys.push(at);
   }
-  return keys;
+  return keys.reverse();
 }
 
 function show(key: string): string {
@@ -161,18 +154,19 @@ export async function mergeLayers(layers: Layer[], options: MergeLayersOptions =
     pending = stillPending;
 
     // Entries visible through the upper layers' masks. The masks of this layer apply to lower layers only.
-    const isMaskedAbove = (parts: readonly string[]): boolean => {
-      for (const key of ancestorKeys(parts)) {
-        if (hidden.has(key) || opaque.has(key)) return true;
+    const isMaskedAbove = (key: string): boolean => {
+      if (hidden.size === 0 && opaque.size === 0) return false; // the top layer
+      for (let at = key; at !== ''; ) {
+        at = parentKeyOf(at);
+        if (hidden.has(at) || opaque.has(at)) return true;
       }
       return false;
     };
-    const visibleParts: string[][] = [];
+    const visibleKeys: string[] = [];
     for (const [key, index] of state.finalByKey) {
       if (state.dropped.has(index)) continue;
       const entry = state.entries[index]!;
-      const parts = state.partsOf.get(index)!;
-      if (parts.length > 0 && (isMaskedAbove(parts) || hidden.has(key))) continue;
+      if (key !== '' && (isMaskedAbove(key) || hidden.has(key))) continue;
       const existing = placed.get(key);
       if (existing) {
         if (existing.kind === 'dir' && existing.implicit) {
@@ -194,15 +188,19 @@ export async function mergeLayers(layers: Layer[], options: MergeLayersOptions =
       } else {
         placed.set(key, { kind: 'leaf', ref: refForEntry(state, index, newNeeds) });
       }
-      visibleParts.push(parts);
+      visibleKeys.push(key);
     }
     for (const marker of state.markers) {
-      if (!isMaskedAbove(marker.parts)) visibleParts.push(marker.parts);
+      if (!isMaskedAbove(marker.key)) visibleKeys.push(marker.key);
     }
     // Parents this layer implies but does not describe: provisional until a lower layer describes them.
-    for (const parts of visibleParts) {
-      for (const key of ancestorKeys(parts)) {
-        if (!placed.has(key)) placed.set(key, { kind: 'dir', meta: implicitDirMeta(), implicit: true });
+    // A walk stops at the first placed parent: an upper layer placed that one's parents already, and one
+    // placed by this layer is itself a visible key whose walk is in this loop.
+    for (const key of visibleKeys) {
+      for (let at = key; at !== ''; ) {
+        at = parentKeyOf(at);
+        if (placed.has(at)) break;
+        placed.set(at, { kind: 'dir', meta: implicitDirMeta(), implicit: true });
       }
     }
 
@@ -239,7 +237,7 @@ async function readLayerState(
     layerIndex,
     name: layer.name,
     entries: [],
-    partsOf: new Map(),
+    keyOf: [],
     finalByKey: new Map(),
     earlierTargetOf: new Map(),
     linkKeyOf: new Map(),
@@ -248,43 +246,41 @@ async function readLayerState(
     markers: [],
     implicitDirs: new Set(),
     dropped: new Set(),
-    refs: new Map(),
+    refs: [],
   };
-  /** Last entry at each path so far, in tar order: what a hard link read now would point at. */
-  const lastSeen = new Map<string, number>();
   for await (const entry of layer.entries()) {
     const index = state.entries.length;
     state.entries.push(entry);
-    const parts = splitArchivePath(entry.path, entry.where);
-    for (let i = 0; i < parts.length - 1; i++) {
-      if (parts[i]!.startsWith(WHITEOUT_PREFIX)) {
-        throw new AmikitError(
-          'INPUT_FORMAT',
-          `${entry.where}: '${displayPath(entry.path)}' lies under whiteout name '${displayPath(parts[i]!)}'`,
-          { data: { layer: layer.name, path: displayPath(entry.path) } },
-        );
-      }
+    state.keyOf.push(undefined);
+    const key = archivePathKey(entry.path, () => entry.where);
+    const slash = key.lastIndexOf('/');
+    if (key.startsWith(WHITEOUT_PREFIX) ? slash >= 0 : key.lastIndexOf(`/${WHITEOUT_PREFIX}`, slash - 1) >= 0) {
+      const under = key.split('/').find((part) => part.startsWith(WHITEOUT_PREFIX))!;
+      throw new AmikitError(
+        'INPUT_FORMAT',
+        `${entry.where}: '${displayPath(entry.path)}' lies under whiteout name '${displayPath(under)}'`,
+        { data: { layer: layer.name, path: displayPath(entry.path) } },
+      );
     }
-    const name = parts[parts.length - 1];
-    const key = parts.join('/');
+    const name = key === '' ? undefined : key.slice(slash + 1);
     if (name !== undefined && name.startsWith(WHITEOUT_PREFIX)) {
       if (name === WHITEOUT_PREFIX) {
         throw new AmikitError('INPUT_FORMAT', `${entry.where}: whiteout '${displayPath(entry.path)}' names nothing`, {
           data: { layer: layer.name, path: displayPath(entry.path) },
         });
       }
-      const parentKey = parentKeyOf(parts);
+      const parentKey = parentKeyOf(key);
       if (name === OPAQUE_MARKER) {
-        state.markers.push({ kind: 'opaque', targetKey: parentKey, parts, index, entry });
+        state.markers.push({ kind: 'opaque', targetKey: parentKey, key, index, entry });
       } else if (name.startsWith(WHITEOUT_META_PREFIX)) {
         warn('whiteout-meta-skipped', key, `${entry.where}: skipped AUFS metadata entry '${displayPath(entry.path)}'`);
       } else {
         const target = name.slice(WHITEOUT_PREFIX.length);
-        state.markers.push({ kind: 'whiteout', targetKey: parentKey === '' ? target : `${parentKey}/${target}`, parts, index, entry });
+        state.markers.push({ kind: 'whiteout', targetKey: parentKey === '' ? target : `${parentKey}/${target}`, key, index, entry });
       }
       continue;
     }
-    if (parts.length === 0 && entry.type !== 'dir') {
+    if (key === '' && entry.type !== 'dir') {
       throw new AmikitError('LAYER_MERGE', `${entry.where}: the image root must be a directory, not a ${entry.type}`, {
         data: { layer: layer.name, path: '/' },
       });
@@ -295,9 +291,10 @@ async function readLayerState(
           data: { layer: layer.name, path: displayPath(entry.path) },
         });
       }
-      const linkKey = splitArchivePath(entry.linkTarget, entry.where).join('/');
+      const linkKey = archivePathKey(entry.linkTarget, () => entry.where);
       state.linkKeyOf.set(index, linkKey);
-      const earlier = lastSeen.get(linkKey);
+      // finalByKey holds, so far, the last entry at each path in tar order: what the link points at.
+      const earlier = state.finalByKey.get(linkKey);
       if (earlier !== undefined) state.earlierTargetOf.set(index, earlier);
     }
     if (entry.type === 'symlink' && entry.linkTarget === undefined) {
@@ -305,8 +302,7 @@ async function readLayerState(
         data: { layer: layer.name, path: displayPath(entry.path) },
       });
     }
-    state.partsOf.set(index, parts);
-    lastSeen.set(key, index);
+    state.keyOf[index] = key;
     const previous = state.finalByKey.get(key);
     if (previous !== undefined) {
       const before = state.entries[previous]!;
@@ -319,12 +315,34 @@ async function readLayerState(
 
   // Nesting inside one layer: nothing may sit under the layer's own symlink (that would write through it),
   // and an entry under a non-directory is only acceptable when the non-directory replaced it later.
-  const checkNesting = (parts: readonly string[], index: number, entry: LayerEntry): boolean => {
-    for (const ancestor of ancestorKeys(parts)) {
-      const ancestorIndex = state.finalByKey.get(ancestor);
-      if (ancestorIndex === undefined) continue;
+  // What matters is the topmost ancestor this layer describes as a non-directory; it is found once per
+  // directory (memoised as "the topmost non-directory at or above it", null for none), not per member.
+  const topNonDirAtOrAbove = new Map<string, string | null>([['', null]]);
+  const topNonDirAbove = (key: string): string | undefined => {
+    if (key === '') return undefined;
+    const unknown: string[] = [];
+    let at = parentKeyOf(key);
+    let known = topNonDirAtOrAbove.get(at);
+    while (known === undefined) {
+      unknown.push(at);
+      at = parentKeyOf(at);
+      known = topNonDirAtOrAbove.get(at);
+    }
+    for (let i = unknown.length - 1; i >= 0; i--) {
+      const dirKey = unknown[i]!;
+      if (known === null) {
+        const describedAt = state.finalByKey.get(dirKey);
+        if (describedAt !== undefined && !isDirEntry(state.entries[describedAt]!)) known = dirKey;
+      }
+      topNonDirAtOrAbove.set(dirKey, known);
+    }
+    return known ?? undefined;
+  };
+  const checkNesting = (key: string, index: number, entry: LayerEntry): boolean => {
+    const ancestor = topNonDirAbove(key);
+    if (ancestor !== undefined) {
+      const ancestorIndex = state.finalByKey.get(ancestor)!;
       const ancestorEntry = state.entries[ancestorIndex]!;
-      if (isDirEntry(ancestorEntry)) continue;
       if (ancestorEntry.type === 'symlink') {
         throw new AmikitError(
           'INPUT_UNSAFE',
@@ -335,7 +353,7 @@ async function readLayerState(
       if (ancestorIndex > index) {
         warn(
           'replaced-in-layer',
-          parts.join('/'),
+          key,
           `${entry.where}: '${displayPath(entry.path)}' dropped: ${ancestorEntry.where} replaces '${show(ancestor)}' with a ${ancestorEntry.type}`,
         );
         return false;
@@ -348,28 +366,31 @@ async function readLayerState(
     }
     return true;
   };
-  for (const index of state.finalByKey.values()) {
-    const parts = state.partsOf.get(index)!;
-    if (!checkNesting(parts, index, state.entries[index]!)) state.dropped.add(index);
+  for (const [key, index] of state.finalByKey) {
+    if (!checkNesting(key, index, state.entries[index]!)) state.dropped.add(index);
   }
   // Whiteouts and opaque markers act whatever their tar position, so they are collected as sets.
   const keptMarkers: Marker[] = [];
   for (const marker of state.markers) {
-    if (!checkNesting(marker.parts, marker.index, marker.entry)) continue;
+    if (!checkNesting(marker.key, marker.index, marker.entry)) continue;
     keptMarkers.push(marker);
     (marker.kind === 'opaque' ? state.opaques : state.whiteouts).add(marker.targetKey);
   }
   state.markers = keptMarkers;
 
-  const noteParents = (parts: readonly string[]): void => {
-    for (const key of ancestorKeys(parts)) {
-      if (key !== '' && !state.finalByKey.has(key)) state.implicitDirs.add(key);
+  // A walk stops at a described parent (a kept entry's described parents are kept, and note their own
+  // parents) or at one already noted (whose parents were noted with it).
+  const noteParents = (key: string): void => {
+    for (let at = key; at !== ''; ) {
+      at = parentKeyOf(at);
+      if (at === '' || state.finalByKey.has(at) || state.implicitDirs.has(at)) return;
+      state.implicitDirs.add(at);
     }
   };
-  for (const index of state.finalByKey.values()) {
-    if (!state.dropped.has(index)) noteParents(state.partsOf.get(index)!);
+  for (const [key, index] of state.finalByKey) {
+    if (!state.dropped.has(index)) noteParents(key);
   }
-  for (const marker of state.markers) noteParents(marker.parts);
+  for (const marker of state.markers) noteParents(marker.key);
   return state;
 }
 
@@ -379,7 +400,7 @@ async function readLayerState(
  * resolved against the layers below.
  */
 function refForEntry(state: LayerState, index: number, newNeeds: Need[]): InodeRef {
-  const known = state.refs.get(index);
+  const known = state.refs[index];
   if (known) return known;
   const entry = state.entries[index]!;
   let ref: InodeRef;
@@ -391,7 +412,7 @@ function refForEntry(state: LayerState, index: number, newNeeds: Need[]): InodeR
       if (isDirEntry(target)) throw linkError(entry, state.name, targetKey, `${target.where} is a directory`);
       ref = refForEntry(state, earlier, newNeeds);
     } else {
-      const ownKey = state.partsOf.get(index)!.join('/');
+      const ownKey = state.keyOf[index]!;
       if (targetKey === ownKey) throw linkError(entry, state.name, targetKey, 'a hard link cannot name itself');
       ref = {};
       newNeeds.push({ targetKey, fromLayer: state.layerIndex, ref, entry, layerName: state.name });
@@ -399,7 +420,7 @@ function refForEntry(state: LayerState, index: number, newNeeds: Need[]): InodeR
   } else {
     ref = { node: nodeFromEntry(entry) };
   }
-  state.refs.set(index, ref);
+  state.refs[index] = ref;
   return ref;
 }
 
@@ -422,7 +443,6 @@ function satisfyNeed(need: Need, state: LayerState, newNeeds: Need[]): boolean {
   if (need.targetKey === '' || state.implicitDirs.has(need.targetKey)) {
     throw linkError(need.entry, need.layerName, need.targetKey, `it is a directory in ${state.name}`);
   }
-  const parts = need.targetKey.split('/');
   const removedBy = (key: string): boolean => {
     if (state.whiteouts.has(key)) return true;
     const at = state.finalByKey.get(key);
@@ -431,7 +451,7 @@ function satisfyNeed(need: Need, state: LayerState, newNeeds: Need[]): boolean {
   if (state.whiteouts.has(need.targetKey)) {
     throw linkError(need.entry, need.layerName, need.targetKey, `${state.name} removes it and no lower layer re-creates it`);
   }
-  for (const key of ancestorKeys(parts)) {
+  for (const key of ancestorKeys(need.targetKey)) {
     if (state.opaques.has(key) || (key !== '' && removedBy(key))) {
       throw linkError(need.entry, need.layerName, need.targetKey, `its parent '${show(key)}' is not a directory or is cleared in ${state.name}`);
     }

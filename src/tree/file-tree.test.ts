@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FileTree } from './file-tree.js';
 import { makeMeta, type Node } from './node.js';
-import { pathFromUtf8, splitArchivePath } from './paths.js';
+import { archivePathKey, pathFromUtf8, splitArchivePath } from './paths.js';
 
 const fifo = (): Node => ({ kind: 'fifo', meta: makeMeta() });
 const link = (target: string): Node => ({ kind: 'symlink', meta: makeMeta(), target: Buffer.from(target) });
@@ -40,5 +40,19 @@ describe('FileTree', () => {
     expect(() => splitArchivePath('a/../../b', 'x')).toThrow(/escapes/);
     expect(() => splitArchivePath('/etc/passwd', 'x')).toThrow(/absolute path/);
     expect(pathFromUtf8('/é')).toBe('/\xc3\xa9');
+  });
+
+  it('keys archive paths exactly as splitArchivePath joins them, and refuses the same ones', () => {
+    const paths = ['', '.', './', '././', 'a', 'a/', './a', './a/', 'a/b/c', './usr/bin/', 'a//b', 'a/./b', 'a/.', './.', '.a', 'a/.b/..c', '..a', 'a..', 'a/...', '.wh.x', 'a/b//', '/etc', '..', 'a/..', '../x', './..', 'a\0b', '/', '//'];
+    for (const path of paths) {
+      let expected: string | Error;
+      try {
+        expected = splitArchivePath(path, 'x').join('/');
+      } catch (error) {
+        expected = error as Error;
+      }
+      if (typeof expected === 'string') expect(archivePathKey(path, () => 'x'), path).toBe(expected);
+      else expect(() => archivePathKey(path, () => 'x'), path).toThrow(expected.message);
+    }
   });
 });

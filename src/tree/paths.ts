@@ -57,6 +57,36 @@ export function splitArchivePath(path: string, where: string): string[] {
   return parts;
 }
 
+const SLASH = 0x2f;
+const DOT = 0x2e;
+
+/**
+ * `splitArchivePath(path, where).join('/')` without building the component array: the merge keys every
+ * member by it. Paths tar writers produce ("./usr/bin/", "etc/passwd") are checked in one pass and sliced;
+ * anything that needs normalising or refusing takes splitArchivePath, so results and errors are the same.
+ * `where` is only evaluated for that slow path (it names the member in an error).
+ */
+export function archivePathKey(path: string, where: () => string): string {
+  let start = 0;
+  while (path.startsWith('./', start)) start += 2;
+  let end = path.length;
+  if (end > start && path.charCodeAt(end - 1) === SLASH) end--;
+  let componentStart = start;
+  for (let i = start; i <= end && end > start; i++) {
+    const c = i === end ? SLASH : path.charCodeAt(i);
+    if (c === 0) return splitArchivePath(path, where()).join('/');
+    if (c !== SLASH) continue;
+    const length = i - componentStart;
+    const first = path.charCodeAt(componentStart);
+    if (length === 0 || (first === DOT && (length === 1 || (length === 2 && path.charCodeAt(componentStart + 1) === DOT)))) {
+      return splitArchivePath(path, where()).join('/');
+    }
+    componentStart = i + 1;
+  }
+  if (end <= start) return splitArchivePath(path, where()).join('/');
+  return start === 0 && end === path.length ? path : path.slice(start, end);
+}
+
 /** Splits an absolute image path ("/etc/passwd") into components; "/" is []. Refuses "..". */
 export function splitImagePath(path: string): string[] {
   if (!path.startsWith('/')) throw new AmikitError('USAGE', `image path '${displayPath(path)}' must be absolute`);
