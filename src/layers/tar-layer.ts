@@ -1,7 +1,7 @@
 // A tar (plain, or the decompressed spool of a tar.gz/tar.zst) as a layer: each header becomes an entry
 // whose file content is a reference to the data's offset in the source; nothing is extracted.
 import type { ByteSource } from '../tree/byte-source.js';
-import { makeMeta } from '../tree/node.js';
+import type { Content, DataSegment, NodeMeta } from '../tree/node.js';
 import type { Layer, LayerEntry } from './layer.js';
 import { scanTarEntries, type TarEntry } from './tar/read-tar-entries.js';
 
@@ -36,30 +36,56 @@ export class TarLayer implements Layer {
   }
 }
 
-/** Maps one tar header to a layer entry; atime/ctime default to mtime as tar writers that omit them intend. */
-export function layerEntryOf(entry: TarEntry, source: ByteSource, layerName: string): LayerEntry {
-  const meta = makeMeta({
-    mode: entry.mode & 0o7777,
-    uid: entry.uid,
-    gid: entry.gid,
-    mtime: entry.mtime,
-    ...(entry.atime ? { atime: entry.atime } : {}),
-    ...(entry.ctime ? { ctime: entry.ctime } : {}),
-    xattrs: entry.xattrs,
-  });
-  const layerEntry: LayerEntry = {
-    path: entry.path,
-    type: entry.type,
-    meta,
-    sizeBytes: entry.type === 'file' ? entry.sizeBytes : 0,
-    devMajor: entry.devMajor,
-    devMinor: entry.devMinor,
-    where: `${layerName}: offset ${entry.headerOffsetBytes}`,
-  };
-  if (entry.linkTarget !== undefined) layerEntry.linkTarget = entry.linkTarget;
-  if (entry.type === 'file') {
-    layerEntry.content = { kind: 'source', source, offsetBytes: entry.dataOffsetBytes, storedBytes: entry.storedBytes };
-    if (entry.segments) layerEntry.segments = entry.segments;
+/**
+ * A tar member as a layer entry. `where` is built only when a message reads it: one string per member
+ * was about a megabyte of strings on a Debian rootfs, kept until the tree was written, and never read
+ * on a clean build.
+ */
+class TarLayerEntry implements LayerEntry {
+  readonly path: string;
+  readonly type: LayerEntry['type'];
+  readonly meta: NodeMeta;
+  readonly sizeBytes: number;
+  readonly linkTarget: string | undefined;
+  readonly devMajor: number;
+  readonly devMinor: number;
+  readonly content: Content | undefined;
+  readonly segments: DataSegment[] | undefined;
+  private readonly headerOffsetBytes: number;
+
+  constructor(
+    entry: TarEntry,
+    source: ByteSource,
+    private readonly layerName: string,
+  ) {
+    this.path = entry.path;
+    this.type = entry.type;
+    // atime/ctime default to mtime, as tar writers that omit them intend.
+    this.meta = {
+      mode: entry.mode & 0o7777,
+      uid: entry.uid,
+      gid: entry.gid,
+      mtime: entry.mtime,
+      atime: entry.atime ?? entry.mtime,
+      ctime: entry.ctime ?? entry.mtime,
+      xattrs: entry.xattrs,
+    };
+    const isFile = entry.type === 'file';
+    this.sizeBytes = isFile ? entry.sizeBytes : 0;
+    this.linkTarget = entry.linkTarget;
+    this.devMajor = entry.devMajor;
+    this.devMinor = entry.devMinor;
+    this.content = isFile ? { kind: 'source', source, offsetBytes: entry.dataOffsetBytes, storedBytes: entry.storedBytes } : undefined;
+    this.segments = isFile ? entry.segments : undefined;
+    this.headerOffsetBytes = entry.headerOffsetBytes;
   }
-  return layerEntry;
+
+  get where(): string {
+    return `${this.layerName}: offset ${this.headerOffsetBytes}`;
+  }
+}
+
+/** Maps one tar header to a layer entry; nothing is read. */
+export function layerEntryOf(entry: TarEntry, source: ByteSource, layerName: string): LayerEntry {
+  return new TarLayerEntry(entry, source, layerName);
 }

@@ -16,7 +16,8 @@ const MAX_LENGTH_DIGITS = 16;
 
 /**
  * Splits the data of an 'x' or 'g' header into records. Trailing NUL padding (written by some tools) is
- * accepted; anything else that is not a well-formed record is an error.
+ * accepted; anything else that is not a well-formed record is an error. Values are views into `data`
+ * (most are parsed at once and dropped); a caller that keeps one past `data`'s life copies it.
  * @throws AmikitError INPUT_FORMAT naming `where` (source and offset) on a malformed record.
  */
 export function parsePaxRecords(data: Buffer, where: string): PaxRecord[] {
@@ -46,7 +47,7 @@ export function parsePaxRecords(data: Buffer, where: string): PaxRecord[] {
     if (equals === keyStart) throw malformed(where, at, 'record has an empty keyword');
     const key = data.toString('latin1', keyStart, equals);
     if (key.includes('\0') || key.includes('\n')) throw malformed(where, at, 'keyword contains a NUL or newline');
-    records.push({ key, value: Buffer.from(data.subarray(equals + 1, recordEnd - 1)) });
+    records.push({ key, value: data.subarray(equals + 1, recordEnd - 1) });
     at = recordEnd;
   }
   return records;

@@ -253,7 +253,7 @@ export async function* scanTarEntries<T>(source: ByteSource, options: ReadTarOpt
           // A global header describes no member of its own; an empty value removes a global default.
           for (const { key, value } of records) {
             if (value.length === 0) globalPax.delete(key);
-            else globalPax.set(key, value);
+            else globalPax.set(key, Buffer.from(value)); // outlives the header's data
           }
           if (pending.pax.length === 0 && pending.longName === undefined && pending.longLink === undefined) {
             pending.headerOffsetBytes = undefined;
@@ -275,7 +275,7 @@ export async function* scanTarEntries<T>(source: ByteSource, options: ReadTarOpt
         continue;
       }
       case 'V': {
-        warn(`${where(headerOffset)}: volume label '${displayPath(bytesToName(header.path))}' skipped`);
+        warn(`${where(headerOffset)}: volume label '${displayPath(header.path)}' skipped`);
         checkDataFits(headerOffset, dataStart, roundUpToBlock(header.sizeBytes), 'volume label');
         offset = dataStart + roundUpToBlock(header.sizeBytes);
         pending = freshPending();
@@ -293,9 +293,8 @@ export async function* scanTarEntries<T>(source: ByteSource, options: ReadTarOpt
       if (value.length === 0) pax.delete(key);
       else pax.set(key, value);
     }
-    const rawPath =
-      pax.get('GNU.sparse.name') ?? pax.get('path') ?? pending.longName ?? header.path;
-    const path = bytesToName(rawPath);
+    const longPath = pax.get('GNU.sparse.name') ?? pax.get('path') ?? pending.longName;
+    const path = longPath !== undefined ? bytesToName(longPath) : header.path;
     if (type === undefined) {
       const shown = typeflag === '\0' ? '\\0' : typeflag.charCodeAt(0) < 0x20 || typeflag.charCodeAt(0) > 0x7e ? `\\x${typeflag.charCodeAt(0).toString(16)}` : typeflag;
       throw fail('INPUT_FORMAT', entryOffset, `unsupported tar entry type '${shown}' for path ${displayPath(path)}`);
@@ -416,7 +415,8 @@ function buildEntry(
   else if (header.gnuCtimeSec !== 0) entry.ctime = { sec: header.gnuCtimeSec, nsec: 0 };
 
   if (type === 'symlink' || type === 'hardlink') {
-    entry.linkTarget = bytesToName(pax.get('linkpath') ?? pending.longLink ?? header.linkname);
+    const longLink = pax.get('linkpath') ?? pending.longLink;
+    entry.linkTarget = longLink !== undefined ? bytesToName(longLink) : header.linkname;
   }
   if (type === 'char-device' || type === 'block-device') {
     entry.devMajor = pax.has('SCHILY.devmajor') ? parsePaxDecimal(pax.get('SCHILY.devmajor')!, 'SCHILY.devmajor', where) : header.devMajor;
@@ -426,7 +426,7 @@ function buildEntry(
   for (const [key, value] of pax) {
     if (key.startsWith('SCHILY.xattr.')) {
       const name = key.slice('SCHILY.xattr.'.length);
-      if (name !== '') entry.xattrs.set(name, value);
+      if (name !== '') entry.xattrs.set(name, Buffer.from(value)); // a view into the header's data: copied to keep
     } else if (key.startsWith('LIBARCHIVE.xattr.')) {
       const name = percentDecode(key.slice('LIBARCHIVE.xattr.'.length));
       if (name !== '') entry.xattrs.set(name, Buffer.from(value.toString('latin1'), 'base64'));
