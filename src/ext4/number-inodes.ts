@@ -88,8 +88,8 @@ export function numberInodes(tree: FileTree, lostAndFoundTimeSec: number): Inode
 
   let nextIno = EXT4_FIRST_INO + 1;
   const ordered: NumberedInode[] = [];
-  for (const { node, parent, name } of tree.walk()) {
-    if (node === tree.root) continue;
+  tree.forEachNode((node, parent, name) => {
+    if (node === tree.root) return;
     let numbered = numbers.get(node);
     if (!numbered) {
       numbered = { ino: nextIno++, node, linkCount: 0 };
@@ -103,7 +103,7 @@ export function numberInodes(tree: FileTree, lostAndFoundTimeSec: number): Inode
     parentNumbered.entries!.push({ name: Buffer.from(name, 'latin1'), ino: numbered.ino, fileType: fileTypeOf(node) });
     if (node.kind === 'dir') numbered.parentIno = parentNumbered.ino;
     else numbered.linkCount++;
-  }
+  });
 
   const all = [root, lostAndFound, ...ordered];
   for (const inode of all) {

@@ -8,8 +8,8 @@ export function clampTimes(tree: FileTree, epochSec: number): number {
   const limit: Timespec = { sec: epochSec, nsec: 0 };
   const seen = new Set<Node>();
   let changed = 0;
-  for (const { node } of tree.walk()) {
-    if (seen.has(node)) continue;
+  tree.forEachNode((node) => {
+    if (seen.has(node)) return;
     seen.add(node);
     const meta = node.meta;
     let touched = false;
@@ -21,6 +21,6 @@ export function clampTimes(tree: FileTree, epochSec: number): number {
       }
     }
     if (touched) changed++;
-  }
+  });
   return changed;
 }

@@ -16,6 +16,22 @@ describe('FileTree', () => {
     expect([...tree.walk()].map((entry) => entry.path)).toEqual(['/', '/a', '/b', '/b/Z', '/b/c', '/b/\xe9']);
   });
 
+  it('visits nodes in walk order with forEachNode, parents and names included, however deep the tree', () => {
+    const tree = new FileTree();
+    tree.mkdirp('/b/c/d');
+    tree.mkdirp('/a');
+    tree.set('/b/\xe9', fifo());
+    tree.set('/b/c/Z', link('x'));
+    const visited: [Node, Node, string][] = [];
+    tree.forEachNode((node, parent, name) => visited.push([node, parent, name]));
+    expect(visited).toEqual([...tree.walk()].map((entry) => [entry.node, entry.parent, entry.name]));
+    const deep = new FileTree();
+    deep.mkdirp('/' + Array.from({ length: 20_000 }, () => 'd').join('/'));
+    let count = 0;
+    deep.forEachNode(() => count++);
+    expect(count).toBe(20_001);
+  });
+
   it('resolves symlinks inside the image only: absolute targets and .. stay under the root', () => {
     const tree = new FileTree();
     tree.mkdirp('/etc/ssh');
