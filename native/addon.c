@@ -97,12 +97,31 @@ static napi_value crc32c_is_hardware(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* keepFreedMemory(trimThresholdBytes: number, mmapThresholdBytes: number): boolean */
+static napi_value keep_freed_memory(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2) {
+    napi_throw_type_error(env, NULL, "keepFreedMemory(trimThresholdBytes, mmapThresholdBytes) needs two arguments");
+    return NULL;
+  }
+  uint32_t trim_threshold;
+  uint32_t mmap_threshold;
+  CHECK(napi_get_value_uint32(env, argv[0], &trim_threshold));
+  CHECK(napi_get_value_uint32(env, argv[1], &mmap_threshold));
+  napi_value result;
+  CHECK(napi_get_boolean(env, amikit_keep_freed_memory(trim_threshold, mmap_threshold) != 0, &result));
+  return result;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
       {"crc32c", NULL, crc32c, NULL, NULL, NULL, napi_enumerable, NULL},
       {"seekExtent", NULL, seek_extent, NULL, NULL, NULL, napi_enumerable, NULL},
       {"hashBlock", NULL, hash_block, NULL, NULL, NULL, napi_enumerable, NULL},
       {"crc32cIsHardware", NULL, crc32c_is_hardware, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"keepFreedMemory", NULL, keep_freed_memory, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof(properties) / sizeof(properties[0]), properties));
   return exports;

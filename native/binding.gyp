@@ -4,7 +4,7 @@
   "targets": [
     {
       "target_name": "amikit_native",
-      "sources": ["addon.c", "crc32c.c", "sparse_extents.c", "block_hash.c"],
+      "sources": ["addon.c", "crc32c.c", "sparse_extents.c", "block_hash.c", "malloc_policy.c"],
       "cflags": ["-O3", "-std=c11", "-Wall", "-Wextra"],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"]
     }

@@ -23,4 +23,10 @@ uint64_t amikit_xxh64(const uint8_t *data, size_t length, uint64_t seed);
 /* SHA-256 of data into digest (OpenSSL as exported by the Node binary). */
 void amikit_sha256(const uint8_t *data, size_t length, uint8_t digest[32]);
 
+/*
+ * Sets malloc's trim and mmap thresholds (glibc); 1 when both took effect, 0 elsewhere. Not a kernel of a
+ * computation: it has no JS reference, only a JS fallback that leaves the allocator as it is.
+ */
+int amikit_keep_freed_memory(size_t trim_threshold_bytes, size_t mmap_threshold_bytes);
+
 #endif

@@ -10,6 +10,7 @@
 import { runInterruptCleanups } from '../pipeline/interrupt-cleanups.js';
 import { discardAllTempOutputs, discardAllTempOutputsSync } from '../pipeline/temp-output.js';
 import { interruptionExitCode, noteInterruption } from './interruption.js';
+import { keepFreedMemory } from '../kernels/keep-freed-memory.js';
 
 function onSignal(signal: NodeJS.Signals): void {
   noteInterruption(signal);
@@ -33,6 +34,9 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 process.stderr.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code !== 'EPIPE') throw error;
 });
+
+// Before the work allocates: see keep-freed-memory.ts.
+keepFreedMemory();
 
 const { runCli } = await import('./run-cli.js');
 process.exitCode = await runCli(process.argv.slice(2));

@@ -35,5 +35,6 @@ export function kernelReport(): string[] {
     'sparse extents: native (lseek SEEK_DATA/SEEK_HOLE)',
     'block sha-256 + xxh64: native on worker threads (Node\'s OpenSSL SHA-256, C XXH64)',
     'zero scan, zstd: worker threads (memcmp, zstd-napi)',
+    'malloc (CLI): freed memory kept for reuse (trim and mmap thresholds raised)',
   ];
 }

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
-/** The functions native/addon.c exports; each mirrors a JS reference implementation in src/kernels/. */
+/** The functions native/addon.c exports; each kernel mirrors a JS reference implementation in src/kernels/. */
 export interface NativeAddon {
   crc32c(seed: number, data: Uint8Array): number;
   crc32cIsHardware(): boolean;
@@ -12,6 +12,8 @@ export interface NativeAddon {
   hashBlock(data: Uint8Array, sha256Out: Uint8Array | null): bigint;
   /** lseek SEEK_DATA (data = true) or SEEK_HOLE: the offset, -1 past the last data, -2 - errno on failure. */
   seekExtent(fd: number, offset: number, data: boolean): number;
+  /** mallopt M_TRIM_THRESHOLD and M_MMAP_THRESHOLD (glibc); true when both took effect. */
+  keepFreedMemory(trimThresholdBytes: number, mmapThresholdBytes: number): boolean;
 }
 
 export interface NativeAddonStatus {
