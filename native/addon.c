@@ -55,6 +55,26 @@ static napi_value seek_extent(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* adviseWillNeed(fd: number, offset: number, length: number): number (0 or an errno) */
+static napi_value advise_will_need(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 3) {
+    napi_throw_type_error(env, NULL, "adviseWillNeed(fd, offset, length) needs three arguments");
+    return NULL;
+  }
+  int32_t fd;
+  int64_t offset;
+  int64_t length;
+  CHECK(napi_get_value_int32(env, argv[0], &fd));
+  CHECK(napi_get_value_int64(env, argv[1], &offset));
+  CHECK(napi_get_value_int64(env, argv[2], &length));
+  napi_value result;
+  CHECK(napi_create_int32(env, amikit_advise_will_need(fd, offset, length), &result));
+  return result;
+}
+
 /* hashBlock(data: Uint8Array, sha256Out: Uint8Array | null): bigint — XXH64 (seed 0), and SHA-256 into sha256Out (32 bytes) when given. */
 static napi_value hash_block(napi_env env, napi_callback_info info) {
   size_t argc = 2;
@@ -119,6 +139,7 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
       {"crc32c", NULL, crc32c, NULL, NULL, NULL, napi_enumerable, NULL},
       {"seekExtent", NULL, seek_extent, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"adviseWillNeed", NULL, advise_will_need, NULL, NULL, NULL, napi_enumerable, NULL},
       {"hashBlock", NULL, hash_block, NULL, NULL, NULL, napi_enumerable, NULL},
       {"crc32cIsHardware", NULL, crc32c_is_hardware, NULL, NULL, NULL, napi_enumerable, NULL},
       {"keepFreedMemory", NULL, keep_freed_memory, NULL, NULL, NULL, napi_enumerable, NULL},

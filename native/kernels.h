@@ -17,6 +17,9 @@ int amikit_crc32c_is_hardware(void);
  */
 int64_t amikit_seek_extent(int fd, int64_t offset, int whence_data);
 
+/* posix_fadvise(POSIX_FADV_WILLNEED) of the range: 0 or an errno. */
+int amikit_advise_will_need(int fd, int64_t offset, int64_t length);
+
 /* XXH64 of data with `seed` (xxHash specification). */
 uint64_t amikit_xxh64(const uint8_t *data, size_t length, uint64_t seed);
 

@@ -12,6 +12,8 @@ export interface NativeAddon {
   hashBlock(data: Uint8Array, sha256Out: Uint8Array | null): bigint;
   /** lseek SEEK_DATA (data = true) or SEEK_HOLE: the offset, -1 past the last data, -2 - errno on failure. */
   seekExtent(fd: number, offset: number, data: boolean): number;
+  /** posix_fadvise(POSIX_FADV_WILLNEED): starts readahead of the range, returns 0 or an errno at once. */
+  adviseWillNeed(fd: number, offset: number, length: number): number;
   /** mallopt M_TRIM_THRESHOLD and M_MMAP_THRESHOLD (glibc); true when both took effect. */
   keepFreedMemory(trimThresholdBytes: number, mmapThresholdBytes: number): boolean;
 }

@@ -17,6 +17,11 @@ export interface ByteSource {
    * of them and left the main thread idle about a third of a build.
    */
   readIntoSync?(target: Buffer, targetOffset: number, lengthBytes: number, offsetBytes: number): void;
+  /**
+   * Hints that the range will be read soon, so a source on a disk can fetch it in the background
+   * (readahead). Never waits and never fails; sources without such a notion omit it.
+   */
+  adviseWillNeed?(offsetBytes: number, lengthBytes: number): void;
   /** Releases the handle; further reads fail. Idempotent. */
   close(): Promise<void>;
 }

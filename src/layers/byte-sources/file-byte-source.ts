@@ -4,6 +4,7 @@ import { readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { ByteSource } from '../../tree/byte-source.js';
 import { AmikitError, ioError } from '../../shared/errors.js';
+import { nativeAddon } from '../../kernels/native-addon.js';
 
 export class FileByteSource implements ByteSource {
   readonly name: string;
@@ -55,6 +56,12 @@ export class FileByteSource implements ByteSource {
       throw new AmikitError('INTERNAL', `${this.name}: read after close`, { data: { file: this.name } });
     }
     readFullySync(handle.fd, this.name, target, targetOffset, lengthBytes, offsetBytes);
+  }
+
+  adviseWillNeed(offsetBytes: number, lengthBytes: number): void {
+    const handle = this.handle;
+    // A hint only: without the addon, or when the kernel declines, reads simply wait as before.
+    if (handle !== undefined) nativeAddon().addon?.adviseWillNeed(handle.fd, offsetBytes, lengthBytes);
   }
 
   async close(): Promise<void> {

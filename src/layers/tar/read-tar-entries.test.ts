@@ -380,6 +380,37 @@ describe('readTarEntries on hand-made archives', () => {
     ).rejects.toThrow(/describes 1 bytes but 2 are stored/);
   });
 
+  it('asks its source to read ahead of the scan: forward, without overlap, inside the archive, before each read', async () => {
+    // 40 members of 1 MiB: the scan jumps over each one's data, as it does over a rootfs's larger files.
+    const bytes = Buffer.concat([...Array.from({ length: 40 }, (_, i) => member({ name: `f${i}` }, Buffer.alloc(1024 * 1024, i))), END]);
+    const advised: [number, number][] = [];
+    const reads: [number, number][] = [];
+    const source = {
+      ...memory(bytes),
+      readIntoSync(target: Buffer, targetOffset: number, lengthBytes: number, offsetBytes: number) {
+        reads.push([offsetBytes, lengthBytes]);
+        bytes.copy(target, targetOffset, offsetBytes, offsetBytes + lengthBytes);
+      },
+      adviseWillNeed(offsetBytes: number, lengthBytes: number) {
+        advised.push([offsetBytes, lengthBytes]);
+      },
+    };
+    let count = 0;
+    for await (const entry of readTarEntries(source)) count += entry.type === 'file' ? 1 : 0;
+    expect(count).toBe(40);
+    expect(advised.length).toBeGreaterThan(1);
+    let end = 0;
+    for (const [offsetBytes, lengthBytes] of advised) {
+      expect(offsetBytes).toBeGreaterThanOrEqual(end);
+      expect(lengthBytes).toBeGreaterThan(0);
+      end = offsetBytes + lengthBytes;
+    }
+    expect(end).toBe(bytes.length);
+    // Every read lies in a range already advised.
+    const advisedEnds = (at: number) => advised.some(([o, l]) => o <= at && at < o + l);
+    for (const [offsetBytes] of reads) expect(advisedEnds(offsetBytes)).toBe(true);
+  });
+
   it('stops at a lone zero block followed by data, with a warning', async () => {
     const warnings: string[] = [];
     const entries = await collect(Buffer.concat([member({ name: 'a' }), Buffer.alloc(512), member({ name: 'hidden' }), END]), warnings);
