@@ -264,8 +264,11 @@ export class ImageEditor {
     if (!found?.node) return;
     const current = found.node.meta.xattrs.get(name);
     if (value === undefined ? current === undefined : current?.equals(value)) return;
-    if (value === undefined) found.node.meta.xattrs.delete(name);
-    else found.node.meta.xattrs.set(name, value);
+    // A new map rather than an edit: nodes without xattrs share one map (NO_XATTRS).
+    const xattrs = new Map(found.node.meta.xattrs);
+    if (value === undefined) xattrs.delete(name);
+    else xattrs.set(name, value);
+    found.node.meta.xattrs = xattrs;
     this.record({ action: 'modified', path: displayPath(found.path), detail: `xattr ${name}` });
   }
 

@@ -1,5 +1,6 @@
 // The merged filesystem model: one node per inode, shared between names for hard links. Every stage
 // after the layers (customise, ext4 writer, flatten, inspect) works on these types only.
+import { AmikitError } from '../shared/errors.js';
 import type { ByteSource } from './byte-source.js';
 
 /** A point in time with nanoseconds. `sec` may be negative (before 1970) or beyond 2038. */
@@ -88,6 +89,26 @@ export function storedBytesOf(file: FileNode): number {
   for (const segment of file.segments) total += segment.lengthBytes;
   return total;
 }
+
+/** See NO_XATTRS. */
+class NoXattrs extends Map<string, Buffer> {
+  override set(): this {
+    throw new AmikitError('INTERNAL', 'NO_XATTRS is shared by every node without xattrs: give the node a map of its own to add one');
+  }
+  override delete(): boolean {
+    throw new AmikitError('INTERNAL', 'NO_XATTRS is shared by every node without xattrs');
+  }
+  override clear(): void {
+    throw new AmikitError('INTERNAL', 'NO_XATTRS is shared by every node without xattrs');
+  }
+}
+
+/**
+ * The xattrs of the nodes a layer reader makes without any, shared: a Map per node was ~2 MB of a
+ * Debian rootfs tree. It refuses changes, so code that edits xattrs replaces a node's map instead of
+ * changing it in place (see ImageEditor.setXattr).
+ */
+export const NO_XATTRS: ReadonlyMap<string, Buffer> & Map<string, Buffer> = new NoXattrs();
 
 /** A fresh metadata record; times default to the epoch so nothing depends on the wall clock. */
 export function makeMeta(fields: Partial<NodeMeta> = {}): NodeMeta {

@@ -3,7 +3,7 @@
 // (old GNU 'S', PAX 0.0, 0.1 and 1.0; GNU tar manual, "Sparse Formats").
 import type { ByteSource } from '../../tree/byte-source.js';
 import { bytesToName, displayPath } from '../../tree/paths.js';
-import type { DataSegment, Timespec } from '../../tree/node.js';
+import { NO_XATTRS, type DataSegment, type Timespec } from '../../tree/node.js';
 import { AmikitError, type ErrorCode } from '../../shared/errors.js';
 import { aclTextToXattr } from './acl-text.js';
 import { parsePaxDecimal, parsePaxRecords, parsePaxTime, type PaxRecord } from './pax.js';
@@ -275,7 +275,7 @@ export async function* scanTarEntries<T>(source: ByteSource, options: ReadTarOpt
             pending.headerOffsetBytes = undefined;
           }
         } else {
-          pending.pax.push(...records);
+          for (const record of records) pending.pax.push(record);
         }
         offset = dataStart + roundUpToBlock(header.sizeBytes);
         continue;
@@ -304,7 +304,8 @@ export async function* scanTarEntries<T>(source: ByteSource, options: ReadTarOpt
     // Errors about the member name its first header record (an extension header when there is one).
     const entryOffset = pending.headerOffsetBytes;
     const type = TYPE_BY_FLAG[typeflag];
-    const pax = new Map(globalPax);
+    // Copying an empty Map through its iterable constructor was the scan's costliest line.
+    const pax = globalPax.size === 0 ? new Map<string, Buffer>() : new Map(globalPax);
     for (const { key, value } of pending.pax) {
       if (value.length === 0) pax.delete(key);
       else pax.set(key, value);
@@ -391,10 +392,10 @@ function parseId(pax: Map<string, Buffer>, key: 'uid' | 'gid', fallback: number,
 }
 
 /** GNU tar's ACL text records and the xattrs they stand for. */
-const ACL_RECORDS = [
+const ACL_XATTR_OF_RECORD: ReadonlyMap<string, string> = new Map([
   ['SCHILY.acl.access', 'system.posix_acl_access'],
   ['SCHILY.acl.default', 'system.posix_acl_default'],
-] as const;
+]);
 
 /** Metadata of a member from its header and the PAX records that apply to it. */
 function buildEntry(
@@ -420,7 +421,7 @@ function buildEntry(
     sizeBytes: 0,
     devMajor: 0,
     devMinor: 0,
-    xattrs: new Map(),
+    xattrs: NO_XATTRS,
     dataOffsetBytes: 0,
     storedBytes: 0,
     headerOffsetBytes: 0,
@@ -439,23 +440,30 @@ function buildEntry(
     entry.devMinor = pax.has('SCHILY.devminor') ? parsePaxDecimal(pax.get('SCHILY.devminor')!, 'SCHILY.devminor', where) : header.devMinor;
   }
 
-  for (const [key, value] of pax) {
+  // Most members have no xattr: the map is made for the first one (the rest share NO_XATTRS).
+  let xattrs: Map<string, Buffer> | undefined;
+  let acls: [string, Buffer][] | undefined;
+  pax.forEach((value, key) => {
     if (key.startsWith('SCHILY.xattr.')) {
       const name = key.slice('SCHILY.xattr.'.length);
-      if (name !== '') entry.xattrs.set(name, Buffer.from(value)); // a view into the header's data: copied to keep
+      if (name !== '') (xattrs ??= new Map()).set(name, Buffer.from(value)); // a view into the header's data: copied to keep
     } else if (key.startsWith('LIBARCHIVE.xattr.')) {
       const name = percentDecode(key.slice('LIBARCHIVE.xattr.'.length));
-      if (name !== '') entry.xattrs.set(name, Buffer.from(value.toString('latin1'), 'base64'));
+      if (name !== '') (xattrs ??= new Map()).set(name, Buffer.from(value.toString('latin1'), 'base64'));
+    } else if (ACL_XATTR_OF_RECORD.has(key)) {
+      (acls ??= []).push([key, value]);
     }
-  }
+  });
   // GNU tar writes ACLs as text with user and group *names* (even with --numeric-owner), which cannot be
   // resolved offline; the raw xattr (written with --xattrs-include='*') is byte-exact, so it wins.
-  for (const [key, xattr] of ACL_RECORDS) {
-    const text = pax.get(key);
-    if (text === undefined || entry.xattrs.has(xattr)) continue;
+  // Access before default, whatever the records' order.
+  acls?.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const [key, text] of acls ?? []) {
+    const xattr = ACL_XATTR_OF_RECORD.get(key)!;
+    if (xattrs?.has(xattr)) continue;
     try {
       const value = aclTextToXattr(text.toString('utf8'), where);
-      if (value !== undefined) entry.xattrs.set(xattr, value);
+      if (value !== undefined) (xattrs ??= new Map()).set(xattr, value);
     } catch (error) {
       const unresolved = error instanceof AmikitError ? error.data['unresolvedName'] : undefined;
       if (unresolved === undefined) throw error;
@@ -463,6 +471,7 @@ function buildEntry(
     }
   }
   if (pax.has('SCHILY.acl.ace')) warn(`${where}: NFSv4 ACL of ${displayPath(path)} ignored`);
+  if (xattrs) entry.xattrs = xattrs;
   return entry;
 }
 
