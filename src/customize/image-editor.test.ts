@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { NO_XATTRS } from '../tree/node.js';
 import { ImageEditor, globRegExp } from './image-editor.js';
 import { makeTree } from './op-test-harness.js';
 
@@ -26,5 +27,21 @@ describe('ImageEditor', () => {
     edit.writeText('/e/a1', 'y');
     edit.writeText('/e/a1', 'y');
     expect(changes).toEqual(['modified /e/a1']);
+  });
+
+  it('sets and removes xattrs on nodes that share NO_XATTRS without touching the shared map', () => {
+    const { edit, changes } = editor({ '/a': 'x', '/b': 'y' });
+    const a = edit.tree.lookup('/a')!;
+    const b = edit.tree.lookup('/b')!;
+    a.meta.xattrs = NO_XATTRS;
+    b.meta.xattrs = NO_XATTRS;
+    expect(() => NO_XATTRS.set('user.x', Buffer.from('1'))).toThrow(/shared/);
+    edit.setXattr('/a', 'security.selinux', Buffer.from('system_u:object_r:etc_t:s0\0'));
+    expect(a.meta.xattrs.get('security.selinux')?.toString()).toBe('system_u:object_r:etc_t:s0\0');
+    expect(b.meta.xattrs.size).toBe(0);
+    expect(NO_XATTRS.size).toBe(0);
+    edit.setXattr('/a', 'security.selinux', undefined);
+    expect(a.meta.xattrs.size).toBe(0);
+    expect(changes).toEqual(['modified /a', 'modified /a']);
   });
 });
