@@ -71,6 +71,17 @@ describe('SliceByteSource', () => {
     await parent.close();
   });
 
+  it('forwards read-ahead advice to its parent, shifted into and clipped to its window', async () => {
+    const advised: [number, number][] = [];
+    const parent = { name: 'p', sizeBytes: 1000, readInto: async () => undefined, close: async () => undefined, adviseWillNeed: (o: number, l: number) => void advised.push([o, l]) };
+    const slice = new SliceByteSource(parent, 100, 50, 'image.tar:abc/layer.tar');
+    slice.adviseWillNeed(10, 1000);
+    slice.adviseWillNeed(50, 10);
+    await slice.close();
+    slice.adviseWillNeed(0, 10);
+    expect(advised).toEqual([[110, 40]]);
+  });
+
   it('refuses a window beyond the parent', async () => {
     const parent = await FileByteSource.open(path);
     expect(() => new SliceByteSource(parent, 990, 20, 'm')).toThrow(/truncated/);

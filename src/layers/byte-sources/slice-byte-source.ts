@@ -54,6 +54,12 @@ export class SliceByteSource implements ByteSource {
     await this.parent.readInto(target, targetOffset, lengthBytes, this.offsetBytes + offsetBytes);
   }
 
+  /** Forwarded to the parent, clipped to the window: a layer inside a docker-save archive is scanned like a tar. */
+  adviseWillNeed(offsetBytes: number, lengthBytes: number): void {
+    const clipped = Math.min(lengthBytes, this.sizeBytes - offsetBytes);
+    if (!this.closed && clipped > 0) this.parent.adviseWillNeed?.(this.offsetBytes + offsetBytes, clipped);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
   }
