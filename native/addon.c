@@ -11,15 +11,21 @@
     }                                                                   \
   } while (0)
 
+/* Fetches `count` arguments into argv; throws a TypeError saying "<usage> needs <words>" when fewer came. */
+#define GET_ARGS(count, argv, usage, words)                              \
+  do {                                                                  \
+    size_t argc_ = (count);                                             \
+    CHECK(napi_get_cb_info(env, info, &argc_, (argv), NULL, NULL));     \
+    if (argc_ < (count)) {                                              \
+      napi_throw_type_error(env, NULL, usage " needs " words);          \
+      return NULL;                                                      \
+    }                                                                   \
+  } while (0)
+
 /* crc32c(seed: number, data: Uint8Array): number */
 static napi_value crc32c(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 2) {
-    napi_throw_type_error(env, NULL, "crc32c(seed, data) needs two arguments");
-    return NULL;
-  }
+  GET_ARGS(2, argv, "crc32c(seed, data)", "two arguments");
   uint32_t seed;
   CHECK(napi_get_value_uint32(env, argv[0], &seed));
   napi_typedarray_type type;
@@ -37,13 +43,8 @@ static napi_value crc32c(napi_env env, napi_callback_info info) {
 
 /* seekExtent(fd: number, offset: number, data: boolean): number (>= 0, -1 past the end, < -1: -2 - errno) */
 static napi_value seek_extent(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value argv[3];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 3) {
-    napi_throw_type_error(env, NULL, "seekExtent(fd, offset, data) needs three arguments");
-    return NULL;
-  }
+  GET_ARGS(3, argv, "seekExtent(fd, offset, data)", "three arguments");
   int32_t fd;
   int64_t offset;
   bool whence_data;
@@ -57,13 +58,8 @@ static napi_value seek_extent(napi_env env, napi_callback_info info) {
 
 /* adviseWillNeed(fd: number, offset: number, length: number): number (0 or an errno) */
 static napi_value advise_will_need(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value argv[3];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 3) {
-    napi_throw_type_error(env, NULL, "adviseWillNeed(fd, offset, length) needs three arguments");
-    return NULL;
-  }
+  GET_ARGS(3, argv, "adviseWillNeed(fd, offset, length)", "three arguments");
   int32_t fd;
   int64_t offset;
   int64_t length;
@@ -77,13 +73,8 @@ static napi_value advise_will_need(napi_env env, napi_callback_info info) {
 
 /* hashBlock(data: Uint8Array, sha256Out: Uint8Array | null): bigint — XXH64 (seed 0), and SHA-256 into sha256Out (32 bytes) when given. */
 static napi_value hash_block(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 2) {
-    napi_throw_type_error(env, NULL, "hashBlock(data, sha256Out) needs two arguments");
-    return NULL;
-  }
+  GET_ARGS(2, argv, "hashBlock(data, sha256Out)", "two arguments");
   napi_typedarray_type type;
   size_t length;
   void *data;
@@ -119,13 +110,8 @@ static napi_value crc32c_is_hardware(napi_env env, napi_callback_info info) {
 
 /* keepFreedMemory(trimThresholdBytes: number, mmapThresholdBytes: number): boolean */
 static napi_value keep_freed_memory(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 2) {
-    napi_throw_type_error(env, NULL, "keepFreedMemory(trimThresholdBytes, mmapThresholdBytes) needs two arguments");
-    return NULL;
-  }
+  GET_ARGS(2, argv, "keepFreedMemory(trimThresholdBytes, mmapThresholdBytes)", "two arguments");
   uint32_t trim_threshold;
   uint32_t mmap_threshold;
   CHECK(napi_get_value_uint32(env, argv[0], &trim_threshold));

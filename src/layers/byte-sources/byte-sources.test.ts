@@ -1,8 +1,9 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AmikitError } from '../../shared/errors.js';
+import { nativeAddon } from '../../kernels/native-addon.js';
 import { FileByteSource } from './file-byte-source.js';
 import { LazyFileByteSource } from './lazy-file-byte-source.js';
 import { SliceByteSource } from './slice-byte-source.js';
@@ -31,6 +32,19 @@ async function codeOf(promise: Promise<unknown>): Promise<[string, string]> {
 }
 
 describe('FileByteSource', () => {
+  it('passes read-ahead advice to the kernel (posix_fadvise through the addon), and ignores it once closed', async (ctx) => {
+    const addon = nativeAddon().addon;
+    if (!addon) return ctx.skip(`native addon not in use: ${nativeAddon().reason}`);
+    const handle = await open(path, 'r');
+    expect(addon.adviseWillNeed(handle.fd, 0, 1000)).toBe(0);
+    await handle.close();
+    expect(addon.adviseWillNeed(-1, 0, 1000)).toBe(9); // EBADF: the call reaches the kernel
+    const source = await FileByteSource.open(path, 'layer.tar');
+    source.adviseWillNeed(0, 1000);
+    await source.close();
+    expect(() => source.adviseWillNeed(0, 1000)).not.toThrow();
+  });
+
   it('reads ranges positionally and reports its size', async () => {
     const source = await FileByteSource.open(path, 'layer.tar');
     expect(source.sizeBytes).toBe(1000);
