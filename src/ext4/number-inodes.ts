@@ -19,7 +19,8 @@ import {
 } from './format/constants.js';
 
 export interface DirEntryRef {
-  name: Buffer;
+  /** A byte string, the key the tree's directory holds it under. */
+  name: string;
   ino: number;
   fileType: number;
 }
@@ -84,7 +85,7 @@ export function numberInodes(tree: FileTree, lostAndFoundTimeSec: number): Inode
   };
   const lostAndFound: NumberedInode = { ino: LOST_AND_FOUND_INO, node: lostAndFoundNode, linkCount: 0, parentIno: EXT4_ROOT_INO, entries: [] };
   numbers.set(lostAndFoundNode, lostAndFound);
-  if (!existing) root.entries!.push({ name: Buffer.from(LOST_AND_FOUND_NAME, 'latin1'), ino: LOST_AND_FOUND_INO, fileType: FT_DIR });
+  if (!existing) root.entries!.push({ name: LOST_AND_FOUND_NAME, ino: LOST_AND_FOUND_INO, fileType: FT_DIR });
 
   let nextIno = EXT4_FIRST_INO + 1;
   const ordered: NumberedInode[] = [];
@@ -100,7 +101,7 @@ export function numberInodes(tree: FileTree, lostAndFoundTimeSec: number): Inode
       assert.ok(node.kind !== 'dir' || node === lostAndFoundNode, 'a directory appears under two names');
     }
     const parentNumbered = numbers.get(parent)!;
-    parentNumbered.entries!.push({ name: Buffer.from(name, 'latin1'), ino: numbered.ino, fileType: fileTypeOf(node) });
+    parentNumbered.entries!.push({ name, ino: numbered.ino, fileType: fileTypeOf(node) });
     if (node.kind === 'dir') numbered.parentIno = parentNumbered.ino;
     else numbered.linkCount++;
   });

@@ -23,7 +23,7 @@ function options(overrides: Partial<DirBlocksOptions> = {}): DirBlocksOptions {
 
 function makeEntries(count: number, prefix = 'file-', firstInode = 100): DirEntryInput[] {
   return Array.from({ length: count }, (_, i) => ({
-    name: Buffer.from(`${prefix}${i.toString(36)}.${"x".repeat(i % 23)}`),
+    name: `${prefix}${i.toString(36)}.${"x".repeat(i % 23)}`,
     inode: firstInode + i,
     fileType: (i % 7) + 1,
   }));
@@ -125,7 +125,7 @@ function verify(blocks: Buffer[], indexed: boolean, input: readonly DirEntryInpu
     expect(first[1]!.inode).toBe(o.parentInode);
     for (const e of first.slice(2)) found.set(e.name.toString('latin1'), e);
     for (const block of blocks.slice(1)) expect(parseLeaf(block, 0, checkLeafTail(block, o))).toEqual([]);
-    expect(first.slice(2).map((e) => e.name.toString('latin1'))).toEqual(input.map((e) => Buffer.from(e.name).toString('latin1')));
+    expect(first.slice(2).map((e) => e.name.toString('latin1'))).toEqual(input.map((e) => e.name));
   } else {
     const root = blocks[0]!;
     expect(root.readUInt32LE(0)).toBe(o.dirInode);
@@ -171,7 +171,7 @@ function verify(blocks: Buffer[], indexed: boolean, input: readonly DirEntryInpu
       const low = (leaf.hash & ~1) >>> 0;
       const next = leaves[i + 1];
       for (const e of entries) {
-        const h = dirHash(e.name, o.hashVersion, o.hashSeed, o.signedChars).hash;
+        const h = dirHash(e.name.toString('latin1'), o.hashVersion, o.hashSeed, o.signedChars).hash;
         expect(h).toBeGreaterThanOrEqual(low);
         // A following leaf flagged as a continuation may share our last hash; otherwise stay below it.
         if (next) expect(next.hash & 1 ? h <= (next.hash & ~1) >>> 0 : h < next.hash).toBe(true);
@@ -191,7 +191,7 @@ function verify(blocks: Buffer[], indexed: boolean, input: readonly DirEntryInpu
       let li = leafIndexByBlock.get(leafBlock)!;
       let hit = false;
       for (;;) {
-        hit = leafEntries.get(leaves[li]!.block)!.some((e) => Buffer.compare(e.name, input1.name) === 0);
+        hit = leafEntries.get(leaves[li]!.block)!.some((e) => e.name.toString('latin1') === input1.name);
         const next = leaves[li + 1];
         if (hit || !next || !(next.hash & 1) || (next.hash & ~1) >>> 0 !== h) break;
         li++;
@@ -201,18 +201,18 @@ function verify(blocks: Buffer[], indexed: boolean, input: readonly DirEntryInpu
   }
   expect(found.size).toBe(input.length);
   for (const e of input) {
-    const got = found.get(Buffer.from(e.name).toString('latin1'))!;
+    const got = found.get(e.name)!;
     expect(got.inode).toBe(e.inode);
     expect(got.fileType).toBe(e.fileType);
   }
 }
 
 /** Pairs of distinct names with equal legacy hashes, found by a birthday search. */
-function legacyCollisions(wanted: number): Buffer[][] {
-  const seen = new Map<number, Buffer>();
-  const pairs: Buffer[][] = [];
+function legacyCollisions(wanted: number): string[][] {
+  const seen = new Map<number, string>();
+  const pairs: string[][] = [];
   for (let i = 0; pairs.length < wanted; i++) {
-    const name = Buffer.from(`c${i.toString(36)}`);
+    const name = `c${i.toString(36)}`;
     const { hash } = dirHash(name, 'legacy', [0, 0, 0, 0], false);
     const other = seen.get(hash);
     if (other) pairs.push([other, name]);
@@ -257,7 +257,7 @@ describe('buildDirBlocks', () => {
     const o = options();
     // 16-byte records: ".", ".." (24) + n*16 ≤ 4084 ⇔ n ≤ 253
     const names = (n: number): DirEntryInput[] =>
-      Array.from({ length: n }, (_, i) => ({ name: Buffer.from(`n${String(i).padStart(7, '0')}`), inode: 20 + i, fileType: 1 }));
+      Array.from({ length: n }, (_, i) => ({ name: `n${String(i).padStart(7, '0')}`, inode: 20 + i, fileType: 1 }));
     expect(buildDirBlocks(names(253), o).indexed).toBe(false);
     const big = buildDirBlocks(names(254), o);
     expect(big.indexed).toBe(true);
@@ -303,7 +303,7 @@ describe('buildDirBlocks', () => {
     const o = options({ hashVersion: 'legacy', hashSeed: [0, 0, 0, 0], blockSizeBytes: 1024 });
     let sawContinuation = false;
     for (let filler = 0; filler < 60 && !sawContinuation; filler++) {
-      const input: DirEntryInput[] = [...pairs.flat(), ...Array.from({ length: filler }, (_, i) => Buffer.from(`f${i}`))].map(
+      const input: DirEntryInput[] = [...pairs.flat(), ...Array.from({ length: filler }, (_, i) => `f${i}`)].map(
         (name, i) => ({ name, inode: 100 + i, fileType: 1 }),
       );
       const { blocks, indexed } = buildDirBlocks(input, o);
@@ -337,7 +337,7 @@ describe('buildDirBlocks', () => {
 
   it('rejects bad names and too-large directories', () => {
     const o = options();
-    const bad = (name: Buffer): unknown => {
+    const bad = (name: string): unknown => {
       try {
         buildDirBlocks([{ name, inode: 20, fileType: 1 }], o);
       } catch (error) {
@@ -345,18 +345,21 @@ describe('buildDirBlocks', () => {
       }
       return 'no error';
     };
-    expect(bad(Buffer.from('a/b'))).toBe('INPUT_FORMAT');
-    expect(bad(Buffer.from('..'))).toBe('INPUT_FORMAT');
-    expect(bad(Buffer.alloc(0))).toBe('INPUT_FORMAT');
-    expect(bad(Buffer.alloc(256, 0x61))).toBe('FS_LIMIT');
+    expect(bad('a/b')).toBe('INPUT_FORMAT');
+    expect(bad('..')).toBe('INPUT_FORMAT');
+    expect(bad('.')).toBe('INPUT_FORMAT');
+    expect(bad('a\0b')).toBe('INPUT_FORMAT');
+    expect(bad('')).toBe('INPUT_FORMAT');
+    expect(bad('a'.repeat(256))).toBe('FS_LIMIT');
+    expect(bad('\xe9'.repeat(255))).toBe('no error'); // 255 bytes of a non-UTF-8 name: the limit is in bytes
     const dup = [
-      { name: Buffer.from('same'), inode: 20, fileType: 1 },
-      { name: Buffer.from('same'), inode: 21, fileType: 1 },
+      { name: 'same', inode: 20, fileType: 1 },
+      { name: 'same', inode: 21, fileType: 1 },
     ];
     expect(() => buildDirBlocks(dup, o)).toThrow(/duplicate/);
     expect(() => buildDirBlocks([...makeEntries(1000), ...dup], o)).toThrow(/duplicate/);
     // 1 KiB blocks: 123 root slots × 126 node slots × 3 long names per leaf ≈ 46 500 entries.
-    const huge = Array.from({ length: 47_000 }, (_, i) => ({ name: Buffer.from(i.toString().padStart(255, 'z')), inode: 20 + i, fileType: 1 }));
+    const huge = Array.from({ length: 47_000 }, (_, i) => ({ name: i.toString().padStart(255, 'z'), inode: 20 + i, fileType: 1 }));
     expect(() => dirBlockCount(huge, options({ blockSizeBytes: 1024 }))).toThrow(AmikitError);
   });
 });

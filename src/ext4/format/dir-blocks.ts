@@ -2,10 +2,12 @@
 // optional dx_node level and hash-ordered leaves (kernel Documentation/filesystems/ext4/directory.rst).
 import { crc32c } from '../../kernels/index.js';
 import { AmikitError } from '../../shared/errors.js';
+import { displayPath } from '../../tree/paths.js';
 import { DIR_HASH_VERSION_CODE, dirHash, type DirHashVersion } from './dir-hash.js';
 
 export interface DirEntryInput {
-  name: Uint8Array;
+  /** A byte string (tree/paths.ts), as the tree's directories key their children. */
+  name: string;
   inode: number;
   /** ext4_dir_entry_2.file_type: 1 reg, 2 dir, 3 chr, 4 blk, 5 fifo, 6 sock, 7 symlink. */
   fileType: number;
@@ -137,22 +139,21 @@ function planDirectory(entries: readonly DirEntryInput[], options: DirBlocksOpti
   return { kind: 'htree', htree, blockCount: 1 + htree.leafStarts.length + htree.nodeCount };
 }
 
-function validateName(name: Uint8Array, dirInode: number): void {
+function validateName(name: string, dirInode: number): void {
   if (name.length > MAX_NAME_BYTES) {
     throw new AmikitError('FS_LIMIT', `directory entry name is ${name.length} bytes; ext4 allows ${MAX_NAME_BYTES}`, {
-      data: { dirInode, name: Buffer.from(name).toString('utf8') },
+      data: { dirInode, name: displayPath(name) },
     });
   }
-  const isDotOrDotDot = name[0] === 0x2e && (name.length === 1 || (name.length === 2 && name[1] === 0x2e));
-  if (name.length === 0 || isDotOrDotDot || name.includes(0x2f) || name.includes(0)) {
-    throw new AmikitError('INPUT_FORMAT', `invalid directory entry name '${Buffer.from(name).toString('utf8')}'`, {
+  if (name.length === 0 || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) {
+    throw new AmikitError('INPUT_FORMAT', `invalid directory entry name '${displayPath(name)}'`, {
       data: { dirInode },
     });
   }
 }
 
-function duplicateName(name: Uint8Array, dirInode: number): AmikitError {
-  return new AmikitError('INPUT_FORMAT', `duplicate directory entry name '${Buffer.from(name).toString('utf8')}'`, {
+function duplicateName(name: string, dirInode: number): AmikitError {
+  return new AmikitError('INPUT_FORMAT', `duplicate directory entry name '${displayPath(name)}'`, {
     data: { dirInode },
   });
 }
@@ -160,20 +161,17 @@ function duplicateName(name: Uint8Array, dirInode: number): AmikitError {
 function assertUniqueNames(entries: readonly DirEntryInput[], dirInode: number): void {
   const seen = new Set<string>();
   for (const { name } of entries) {
-    const key = Buffer.from(name.buffer, name.byteOffset, name.length).toString('latin1');
-    if (seen.has(key)) throw duplicateName(name, dirInode);
-    seen.add(key);
+    if (seen.has(name)) throw duplicateName(name, dirInode);
+    seen.add(name);
   }
 }
 
-/** Byte-wise name order, shorter first on a common prefix (e2fsck's tie-break for equal hashes). */
-function compareNames(a: Uint8Array, b: Uint8Array): number {
-  const common = Math.min(a.length, b.length);
-  for (let i = 0; i < common; i++) {
-    const d = a[i]! - b[i]!;
-    if (d !== 0) return d;
-  }
-  return a.length - b.length;
+/**
+ * Byte-wise name order, shorter first on a common prefix (e2fsck's tie-break for equal hashes): string
+ * order, since a byte string's code units are its bytes.
+ */
+function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function planHtree(entries: readonly DirEntryInput[], options: DirBlocksOptions): HtreePlan {
@@ -238,14 +236,14 @@ function writeDirent(
   offset: number,
   inode: number,
   recLen: number,
-  name: Uint8Array,
+  name: string,
   fileType: number,
 ): number {
   block.writeUInt32LE(inode, offset); // 0x0 inode
   block.writeUInt16LE(recLen, offset + 4); // 0x4 rec_len
   block.writeUInt8(name.length, offset + 6); // 0x6 name_len
   block.writeUInt8(fileType, offset + 7); // 0x7 file_type
-  block.set(name, offset + 8); // 0x8 name
+  block.write(name, offset + 8, 'latin1'); // 0x8 name
   return offset + recLen;
 }
 
@@ -285,11 +283,9 @@ function buildLinear(entries: readonly DirEntryInput[], options: DirBlocksOption
   const end = blockSize - (options.checksum ? DIRENT_TAIL_BYTES : 0);
   const seed = options.checksum ? inodeSeed(options, options.checksum) : 0;
   const first = Buffer.alloc(blockSize);
-  const dot = Uint8Array.of(0x2e);
-  const dotDot = Uint8Array.of(0x2e, 0x2e);
-  let offset = writeDirent(first, 0, options.dirInode, 12, dot, FT_DIR);
+  let offset = writeDirent(first, 0, options.dirInode, 12, '.', FT_DIR);
   let lastOffset = offset;
-  offset = writeDirent(first, offset, options.parentInode, 12, dotDot, FT_DIR);
+  offset = writeDirent(first, offset, options.parentInode, 12, '..', FT_DIR);
   for (const entry of entries) {
     lastOffset = offset;
     offset = writeDirent(first, offset, entry.inode, recLenFor(entry.name.length), entry.name, entry.fileType);
@@ -317,8 +313,8 @@ function buildHtree(plan: HtreePlan, options: DirBlocksOptions): Buffer[] {
 
   // dx_root (block 0): "." and a ".." whose rec_len hides the index from linear readers.
   const root = Buffer.alloc(blockSize);
-  writeDirent(root, 0, options.dirInode, 12, Uint8Array.of(0x2e), FT_DIR);
-  writeDirent(root, 12, options.parentInode, blockSize - 12, Uint8Array.of(0x2e, 0x2e), FT_DIR);
+  writeDirent(root, 0, options.dirInode, 12, '.', FT_DIR);
+  writeDirent(root, 12, options.parentInode, blockSize - 12, '..', FT_DIR);
   root.writeUInt32LE(0, 24); // 0x18 dx_root_info.reserved_zero
   root.writeUInt8(DIR_HASH_VERSION_CODE[options.hashVersion], 28); // 0x1C hash_version
   root.writeUInt8(8, 29); // 0x1D info_length

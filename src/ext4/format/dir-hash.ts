@@ -21,13 +21,14 @@ export interface DirHash {
 }
 
 /**
- * Hashes one directory-entry name as the kernel does for htree lookups.
+ * Hashes one directory-entry name as the kernel does for htree lookups. The name is a byte string
+ * (tree/paths.ts: one character per byte), as the tree holds it, so no Buffer is made per entry.
  * @param seed s_hash_seed as four u32 (little-endian words of the 16 on-disk bytes); all zero ⇒ default.
  * @param signedChars true when s_flags has EXT2_FLAGS_SIGNED_HASH (0x1), false for UNSIGNED_HASH (0x2):
  *   name bytes ≥ 0x80 enter the hash as negative ints on signed-char hosts, and the fs records which.
  */
 export function dirHash(
-  name: Uint8Array,
+  name: string,
   version: DirHashVersion,
   seed: readonly number[],
   signedChars: boolean,
@@ -75,8 +76,8 @@ function initialBuffer(seed: readonly number[]): Uint32Array {
 }
 
 /** Reads name byte `i` as the host `char` would promote it to int. */
-function charValue(name: Uint8Array, i: number, signedChars: boolean): number {
-  const byte = name[i]!;
+function charValue(name: string, i: number, signedChars: boolean): number {
+  const byte = name.charCodeAt(i);
   return signedChars && byte >= 0x80 ? byte - 0x100 : byte;
 }
 
@@ -85,7 +86,7 @@ function charValue(name: Uint8Array, i: number, signedChars: boolean): number {
  * remaining length (so names differing only in length hash differently).
  */
 function fillHashWords(
-  name: Uint8Array,
+  name: string,
   offset: number,
   remaining: number,
   words: Uint32Array,
@@ -177,7 +178,7 @@ function teaTransform(buf: Uint32Array, x: Uint32Array): void {
 }
 
 /** The original ext3 htree hash, kept for old filesystems; ignores the seed and has no minor hash. */
-function legacyHash(name: Uint8Array, signedChars: boolean): number {
+function legacyHash(name: string, signedChars: boolean): number {
   let hash0 = 0x12a3fe2d;
   let hash1 = 0x37abe8f9;
   for (let i = 0; i < name.length; i++) {
