@@ -16,7 +16,7 @@ describe('FileTree', () => {
     expect([...tree.walk()].map((entry) => entry.path)).toEqual(['/', '/a', '/b', '/b/Z', '/b/c', '/b/\xe9']);
   });
 
-  it('visits nodes in walk order with forEachNode, parents and names included, however deep the tree', () => {
+  it('visits nodes in walk order with forEachNode, parents and names included, and walks however deep the tree', () => {
     const tree = new FileTree();
     tree.mkdirp('/b/c/d');
     tree.mkdirp('/a');
@@ -30,6 +30,9 @@ describe('FileTree', () => {
     let count = 0;
     deep.forEachNode(() => count++);
     expect(count).toBe(20_001);
+    let walked = 0;
+    for (const entry of deep.walk()) if (++walked === 20_001) expect(entry.path).toBe('/' + Array.from({ length: 20_000 }, () => 'd').join('/'));
+    expect(walked).toBe(20_001);
   });
 
   it('resolves symlinks inside the image only: absolute targets and .. stay under the root', () => {

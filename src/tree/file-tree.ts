@@ -136,7 +136,21 @@ export class FileTree {
   /** Depth-first walk, parents before children, siblings in byte order of their names: deterministic. */
   *walk(): Generator<WalkEntry> {
     yield { path: '/', node: this.root, parent: this.root, name: '' };
-    yield* walkDir(this.root, '');
+    // Iterative like forEachNode: a recursive generator overflowed the stack on a tree 20,000 levels
+    // deep, which one long PAX path in a hostile tar makes.
+    const stack: DirFrame[] = [frameOf(this.root, '')];
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      const name = top.names[top.next++];
+      if (name === undefined) {
+        stack.pop();
+        continue;
+      }
+      const node = top.dir.children.get(name)!;
+      const path = `${top.path}/${name}`;
+      yield { path, node, parent: top.dir, name };
+      if (node.kind === 'dir') stack.push(frameOf(node, path));
+    }
   }
 
   /**
@@ -146,17 +160,17 @@ export class FileTree {
    */
   forEachNode(visit: (node: Node, parent: DirNode, name: string) => void): void {
     visit(this.root, this.root, '');
-    const stack: { dir: DirNode; names: string[]; next: number }[] = [{ dir: this.root, names: sortedNames(this.root), next: 0 }];
+    const stack: DirFrame[] = [frameOf(this.root, '')];
     while (stack.length > 0) {
       const top = stack[stack.length - 1]!;
-      if (top.next === top.names.length) {
+      const name = top.names[top.next++];
+      if (name === undefined) {
         stack.pop();
         continue;
       }
-      const name = top.names[top.next++]!;
       const node = top.dir.children.get(name)!;
       visit(node, top.dir, name);
-      if (node.kind === 'dir') stack.push({ dir: node, names: sortedNames(node), next: 0 });
+      if (node.kind === 'dir') stack.push(frameOf(node, ''));
     }
   }
 
@@ -175,17 +189,17 @@ export class FileTree {
   }
 }
 
-function* walkDir(dir: DirNode, prefix: string): Generator<WalkEntry> {
-  for (const name of sortedNames(dir)) {
-    const node = dir.children.get(name)!;
-    const path = `${prefix}/${name}`;
-    yield { path, node, parent: dir, name };
-    if (node.kind === 'dir') yield* walkDir(node, path);
-  }
+/** A directory being walked: its children's names in byte order, the next to visit, and its path. */
+interface DirFrame {
+  dir: DirNode;
+  names: string[];
+  next: number;
+  /** The directory's path ('' for the root), when the walk builds paths; '' otherwise. */
+  path: string;
 }
 
-function sortedNames(dir: DirNode): string[] {
-  return [...dir.children.keys()].sort(compareNames);
+function frameOf(dir: DirNode, path: string): DirFrame {
+  return { dir, names: [...dir.children.keys()].sort(compareNames), next: 0, path };
 }
 
 /** Byte order of byte-string names (code units are bytes, so plain comparison is byte order). */
