@@ -392,10 +392,10 @@ function parseId(pax: Map<string, Buffer>, key: 'uid' | 'gid', fallback: number,
 }
 
 /** GNU tar's ACL text records and the xattrs they stand for. */
-const ACL_XATTR_OF_RECORD: ReadonlyMap<string, string> = new Map([
+const ACL_RECORDS = [
   ['SCHILY.acl.access', 'system.posix_acl_access'],
   ['SCHILY.acl.default', 'system.posix_acl_default'],
-]);
+] as const;
 
 /** Metadata of a member from its header and the PAX records that apply to it. */
 function buildEntry(
@@ -442,7 +442,6 @@ function buildEntry(
 
   // Most members have no xattr: the map is made for the first one (the rest share NO_XATTRS).
   let xattrs: Map<string, Buffer> | undefined;
-  let acls: [string, Buffer][] | undefined;
   pax.forEach((value, key) => {
     if (key.startsWith('SCHILY.xattr.')) {
       const name = key.slice('SCHILY.xattr.'.length);
@@ -450,17 +449,13 @@ function buildEntry(
     } else if (key.startsWith('LIBARCHIVE.xattr.')) {
       const name = percentDecode(key.slice('LIBARCHIVE.xattr.'.length));
       if (name !== '') (xattrs ??= new Map()).set(name, Buffer.from(value.toString('latin1'), 'base64'));
-    } else if (ACL_XATTR_OF_RECORD.has(key)) {
-      (acls ??= []).push([key, value]);
     }
   });
   // GNU tar writes ACLs as text with user and group *names* (even with --numeric-owner), which cannot be
   // resolved offline; the raw xattr (written with --xattrs-include='*') is byte-exact, so it wins.
-  // Access before default, whatever the records' order.
-  acls?.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  for (const [key, text] of acls ?? []) {
-    const xattr = ACL_XATTR_OF_RECORD.get(key)!;
-    if (xattrs?.has(xattr)) continue;
+  for (const [key, xattr] of ACL_RECORDS) {
+    const text = pax.get(key);
+    if (text === undefined || xattrs?.has(xattr)) continue;
     try {
       const value = aclTextToXattr(text.toString('utf8'), where);
       if (value !== undefined) (xattrs ??= new Map()).set(xattr, value);
