@@ -135,43 +135,19 @@ export class FileTree {
 
   /** Depth-first walk, parents before children, siblings in byte order of their names: deterministic. */
   *walk(): Generator<WalkEntry> {
-    yield { path: '/', node: this.root, parent: this.root, name: '' };
-    // Iterative like forEachNode: a recursive generator overflowed the stack on a tree 20,000 levels
-    // deep, which one long PAX path in a hostile tar makes.
-    const stack: DirFrame[] = [frameOf(this.root, '')];
-    while (stack.length > 0) {
-      const top = stack[stack.length - 1]!;
-      const name = top.names[top.next++];
-      if (name === undefined) {
-        stack.pop();
-        continue;
-      }
-      const node = top.dir.children.get(name)!;
-      const path = `${top.path}/${name}`;
-      yield { path, node, parent: top.dir, name };
-      if (node.kind === 'dir') stack.push(frameOf(node, path));
-    }
+    const cursor = new WalkCursor(this.root, true);
+    do yield { path: cursor.path, node: cursor.node, parent: cursor.parent, name: cursor.name };
+    while (cursor.next());
   }
 
   /**
-   * walk()'s order without its costs, for passes over every node that need no paths: nested generators
-   * allocate a result object per level per node and walk() builds every path string, ~10 MB of garbage
-   * per pass on a Debian rootfs. Iterative, so a hostile tree's depth cannot overflow the stack.
+   * walk()'s order without its costs, for passes over every node that need no paths: walk() builds every
+   * path string and an entry object per node, which numbering and time clamping do not need.
    */
   forEachNode(visit: (node: Node, parent: DirNode, name: string) => void): void {
-    visit(this.root, this.root, '');
-    const stack: DirFrame[] = [frameOf(this.root, '')];
-    while (stack.length > 0) {
-      const top = stack[stack.length - 1]!;
-      const name = top.names[top.next++];
-      if (name === undefined) {
-        stack.pop();
-        continue;
-      }
-      const node = top.dir.children.get(name)!;
-      visit(node, top.dir, name);
-      if (node.kind === 'dir') stack.push(frameOf(node, ''));
-    }
+    const cursor = new WalkCursor(this.root, false);
+    do visit(cursor.node, cursor.parent, cursor.name);
+    while (cursor.next());
   }
 
   /** Counts by kind, distinct inodes and stored bytes of distinct files. */
@@ -194,12 +170,52 @@ interface DirFrame {
   dir: DirNode;
   names: string[];
   next: number;
-  /** The directory's path ('' for the root), when the walk builds paths; '' otherwise. */
+  /** The directory's path ('' for the root) when the walk builds paths. */
   path: string;
 }
 
-function frameOf(dir: DirNode, path: string): DirFrame {
-  return { dir, names: [...dir.children.keys()].sort(compareNames), next: 0, path };
+/**
+ * The position of a walk, moved node by node. Iterative, with an explicit stack of directory frames:
+ * a recursive walk overflowed the stack on a tree 20,000 levels deep, which one long PAX path in a
+ * hostile tar makes.
+ */
+class WalkCursor {
+  node: Node;
+  parent: DirNode;
+  name = '';
+  /** The node's path; kept up to date only when the cursor was made with paths. */
+  path = '/';
+  private readonly stack: DirFrame[] = [];
+
+  constructor(
+    root: DirNode,
+    private readonly withPaths: boolean,
+  ) {
+    this.node = root;
+    this.parent = root;
+  }
+
+  /** Moves to the next node in walk order (into the current one first, when it is a directory); false at the end. */
+  next(): boolean {
+    if (this.node.kind === 'dir') {
+      const path = this.node === this.parent ? '' : this.path; // the root is its own parent
+      this.stack.push({ dir: this.node, names: [...this.node.children.keys()].sort(compareNames), next: 0, path });
+    }
+    for (;;) {
+      const top = this.stack[this.stack.length - 1];
+      if (top === undefined) return false;
+      const name = top.names[top.next++];
+      if (name === undefined) {
+        this.stack.pop();
+        continue;
+      }
+      this.parent = top.dir;
+      this.name = name;
+      this.node = top.dir.children.get(name)!;
+      if (this.withPaths) this.path = `${top.path}/${name}`;
+      return true;
+    }
+  }
 }
 
 /** Byte order of byte-string names (code units are bytes, so plain comparison is byte order). */
