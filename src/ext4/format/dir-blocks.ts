@@ -114,10 +114,17 @@ export function planDirBlocks(entries: readonly DirEntryInput[], options: DirBlo
   return { blockCount: plan.blockCount, entries, options, plan };
 }
 
-export function buildPlannedDirBlocks(planned: PlannedDirBlocks): DirBlocks {
+/**
+ * Encodes a planned directory. `newBlock` supplies each zero-filled block (a fresh Buffer by default;
+ * the writer passes a BlockSlab's, reused once the blocks are written).
+ */
+export function buildPlannedDirBlocks(
+  planned: PlannedDirBlocks,
+  newBlock: () => Buffer = () => Buffer.alloc(planned.options.blockSizeBytes),
+): DirBlocks {
   const { plan, entries, options } = planned;
-  if (plan.kind === 'linear') return { blocks: buildLinear(entries, options, plan.blockCount), indexed: false };
-  return { blocks: buildHtree(plan.htree, options), indexed: true };
+  if (plan.kind === 'linear') return { blocks: buildLinear(entries, options, plan.blockCount, newBlock), indexed: false };
+  return { blocks: buildHtree(plan.htree, options, newBlock), indexed: true };
 }
 
 function planDirectory(entries: readonly DirEntryInput[], options: DirBlocksOptions): Plan {
@@ -247,12 +254,14 @@ function writeDirent(
   return offset + recLen;
 }
 
+/** Scratch for inodeSeed, which runs once per directory. */
+const SEED_WORDS = Buffer.alloc(8);
+
 /** Checksum seed of this directory's blocks: crc32c(fsSeed, le32 inode, le32 generation). */
 function inodeSeed(options: DirBlocksOptions, checksum: { fsSeed: number; inodeGeneration: number }): number {
-  const words = Buffer.alloc(8);
-  words.writeUInt32LE(options.dirInode >>> 0, 0);
-  words.writeUInt32LE(checksum.inodeGeneration >>> 0, 4);
-  return crc32c(checksum.fsSeed >>> 0, words);
+  SEED_WORDS.writeUInt32LE(options.dirInode >>> 0, 0);
+  SEED_WORDS.writeUInt32LE(checksum.inodeGeneration >>> 0, 4);
+  return crc32c(checksum.fsSeed >>> 0, SEED_WORDS);
 }
 
 /** Appends the 12-byte ext4_dir_entry_tail and fills in its checksum over the bytes before it. */
@@ -278,11 +287,11 @@ function sealIndex(block: Buffer, countOffset: number, limit: number, count: num
   block.writeUInt32LE(crc, tail + 4); // 0x4 dt_checksum
 }
 
-function buildLinear(entries: readonly DirEntryInput[], options: DirBlocksOptions, blockCount: number): Buffer[] {
+function buildLinear(entries: readonly DirEntryInput[], options: DirBlocksOptions, blockCount: number, newBlock: () => Buffer): Buffer[] {
   const blockSize = options.blockSizeBytes;
   const end = blockSize - (options.checksum ? DIRENT_TAIL_BYTES : 0);
   const seed = options.checksum ? inodeSeed(options, options.checksum) : 0;
-  const first = Buffer.alloc(blockSize);
+  const first = newBlock();
   let offset = writeDirent(first, 0, options.dirInode, 12, '.', FT_DIR);
   let lastOffset = offset;
   offset = writeDirent(first, offset, options.parentInode, 12, '..', FT_DIR);
@@ -295,7 +304,7 @@ function buildLinear(entries: readonly DirEntryInput[], options: DirBlocksOption
   const blocks = [first];
   for (let i = 1; i < blockCount; i++) {
     // Padding blocks hold one unused record spanning the block, as ext2fs_new_dir_block makes them.
-    const empty = Buffer.alloc(blockSize);
+    const empty = newBlock();
     empty.writeUInt16LE(end, 4);
     blocks.push(empty);
   }
@@ -303,7 +312,7 @@ function buildLinear(entries: readonly DirEntryInput[], options: DirBlocksOption
   return blocks;
 }
 
-function buildHtree(plan: HtreePlan, options: DirBlocksOptions): Buffer[] {
+function buildHtree(plan: HtreePlan, options: DirBlocksOptions, newBlock: () => Buffer): Buffer[] {
   const blockSize = options.blockSizeBytes;
   const { sorted, leafStarts, leafHashes, nodeCount, rootLimit, nodeLimit } = plan;
   const usable = blockSize - (options.checksum ? DIRENT_TAIL_BYTES : 0);
@@ -312,7 +321,7 @@ function buildHtree(plan: HtreePlan, options: DirBlocksOptions): Buffer[] {
   const blocks: Buffer[] = [];
 
   // dx_root (block 0): "." and a ".." whose rec_len hides the index from linear readers.
-  const root = Buffer.alloc(blockSize);
+  const root = newBlock();
   writeDirent(root, 0, options.dirInode, 12, '.', FT_DIR);
   writeDirent(root, 12, options.parentInode, blockSize - 12, '..', FT_DIR);
   root.writeUInt32LE(0, 24); // 0x18 dx_root_info.reserved_zero
@@ -324,7 +333,7 @@ function buildHtree(plan: HtreePlan, options: DirBlocksOptions): Buffer[] {
 
   // Leaves: logical blocks 1..leafCount.
   for (let leaf = 0; leaf < leafCount; leaf++) {
-    const block = Buffer.alloc(blockSize);
+    const block = newBlock();
     const start = leafStarts[leaf]!;
     const stop = leaf + 1 < leafCount ? leafStarts[leaf + 1]! : sorted.length;
     let offset = 0;
@@ -365,7 +374,7 @@ function buildHtree(plan: HtreePlan, options: DirBlocksOptions): Buffer[] {
   // One level of dx_nodes after the leaves, each filled to its limit (as e2fsck -D does).
   const nodeTargets: { hash: number; block: number }[] = [];
   for (let node = 0; node < nodeCount; node++) {
-    const block = Buffer.alloc(blockSize);
+    const block = newBlock();
     block.writeUInt32LE(0, 0); // fake dirent: inode 0
     block.writeUInt16LE(blockSize, 4); // rec_len covers the block so linear readers skip it
     const children = leafTargets.slice(node * nodeLimit, (node + 1) * nodeLimit);
