@@ -6,6 +6,18 @@ import { BLOCK_SIZE_BYTES } from './format/constants.js';
 
 const ZERO_BLOCK = Buffer.alloc(BLOCK_SIZE_BYTES);
 
+/**
+ * Whether the block at byte `at` is all zeros. The first words decide for nearly every data block;
+ * the rest (zeros, or data after a zeroed start such as ELF padding) goes to one native compare.
+ */
+function isZeroBlockAt(bytes: Buffer, words: Int32Array, at: number): boolean {
+  const first = at >>> 2;
+  for (let i = first; i < first + PROBE_WORDS; i++) if (words[i] !== 0) return false;
+  return bytes.compare(ZERO_BLOCK, 0, BLOCK_SIZE_BYTES, at, at + BLOCK_SIZE_BYTES) === 0;
+}
+
+const PROBE_WORDS = 8;
+
 export class WrittenMap {
   private readonly ranges: WrittenRange[] = [];
 
@@ -24,9 +36,12 @@ export class WrittenMap {
    * all-zero block inside a file must still read as zeros, so it is marked meaningful.
    */
   addData(startBlock: number, bytes: Buffer): void {
-    // Range compares instead of a subarray per block: 160k short-lived Buffers per GiB were GC churn.
+    // A few word reads before any Buffer.compare: nearly every data block has a non-zero word among
+    // its first, and the ~0.15 us of argument checks per native compare was 25 ms per GiB.
+    const words = bytes.byteOffset % 4 === 0 ? new Int32Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 2) : undefined;
     for (let i = 0, at = 0; at < bytes.length; i++, at += BLOCK_SIZE_BYTES) {
-      this.add(startBlock + i, 1, bytes.compare(ZERO_BLOCK, 0, BLOCK_SIZE_BYTES, at, at + BLOCK_SIZE_BYTES) === 0);
+      const zero = words ? isZeroBlockAt(bytes, words, at) : bytes.compare(ZERO_BLOCK, 0, BLOCK_SIZE_BYTES, at, at + BLOCK_SIZE_BYTES) === 0;
+      this.add(startBlock + i, 1, zero);
     }
   }
 
