@@ -7,6 +7,7 @@ import { AmikitError, ioError } from '../shared/errors.js';
 import { makeMeta, type Timespec } from '../tree/node.js';
 import { displayPath } from '../tree/paths.js';
 import { LazyFileByteSource } from './byte-sources/lazy-file-byte-source.js';
+import { batchEntries } from './batch-entries.js';
 import type { Layer, LayerEntry } from './layer.js';
 
 const NS_PER_SEC = 1_000_000_000n;
@@ -48,6 +49,11 @@ export class DirectoryLayer implements Layer {
     return new DirectoryLayer(rootPath, name);
   }
 
+  entryBatches(): AsyncGenerator<LayerEntry[]> {
+    return batchEntries(this.entries());
+  }
+
+  /** The entries one at a time, in walk order. */
   async *entries(): AsyncGenerator<LayerEntry> {
     /** First path seen per (dev, ino) of multiply-linked non-directories: later names become hard links. */
     const firstPathOfInode = new Map<string, string>();

@@ -42,8 +42,11 @@ export interface LayerWarning {
 export interface Layer {
   /** What to call the layer in messages (file path, or "image.tar: layer 2 (sha256:…)"). */
   readonly name: string;
-  /** Entries in stored order. May be called more than once; each call walks the layer again. */
-  entries(): AsyncIterable<LayerEntry>;
+  /**
+   * Entries in stored order, a batch at a time (one step of an async iterator per member cost more than
+   * merging the member). May be called more than once; each call walks the layer again.
+   */
+  entryBatches(): AsyncIterable<readonly LayerEntry[]>;
   /** Releases handles; file contents pointing into the layer become unreadable. Idempotent. */
   close(): Promise<void>;
 }

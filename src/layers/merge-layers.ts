@@ -248,69 +248,71 @@ async function readLayerState(
     dropped: new Set(),
     refs: [],
   };
-  for await (const entry of layer.entries()) {
-    const index = state.entries.length;
-    state.entries.push(entry);
-    state.keyOf.push(undefined);
-    const key = archivePathKey(entry.path, () => entry.where);
-    const slash = key.lastIndexOf('/');
-    if (key.startsWith(WHITEOUT_PREFIX) ? slash >= 0 : key.lastIndexOf(`/${WHITEOUT_PREFIX}`, slash - 1) >= 0) {
-      const under = key.split('/').find((part) => part.startsWith(WHITEOUT_PREFIX))!;
-      throw new AmikitError(
-        'INPUT_FORMAT',
-        `${entry.where}: '${displayPath(entry.path)}' lies under whiteout name '${displayPath(under)}'`,
-        { data: { layer: layer.name, path: displayPath(entry.path) } },
-      );
-    }
-    const name = key === '' ? undefined : key.slice(slash + 1);
-    if (name !== undefined && name.startsWith(WHITEOUT_PREFIX)) {
-      if (name === WHITEOUT_PREFIX) {
-        throw new AmikitError('INPUT_FORMAT', `${entry.where}: whiteout '${displayPath(entry.path)}' names nothing`, {
+  for await (const batch of layer.entryBatches()) {
+    for (const entry of batch) {
+      const index = state.entries.length;
+      state.entries.push(entry);
+      state.keyOf.push(undefined);
+      const key = archivePathKey(entry.path, () => entry.where);
+      const slash = key.lastIndexOf('/');
+      if (key.startsWith(WHITEOUT_PREFIX) ? slash >= 0 : key.lastIndexOf(`/${WHITEOUT_PREFIX}`, slash - 1) >= 0) {
+        const under = key.split('/').find((part) => part.startsWith(WHITEOUT_PREFIX))!;
+        throw new AmikitError(
+          'INPUT_FORMAT',
+          `${entry.where}: '${displayPath(entry.path)}' lies under whiteout name '${displayPath(under)}'`,
+          { data: { layer: layer.name, path: displayPath(entry.path) } },
+        );
+      }
+      const name = key === '' ? undefined : key.slice(slash + 1);
+      if (name !== undefined && name.startsWith(WHITEOUT_PREFIX)) {
+        if (name === WHITEOUT_PREFIX) {
+          throw new AmikitError('INPUT_FORMAT', `${entry.where}: whiteout '${displayPath(entry.path)}' names nothing`, {
+            data: { layer: layer.name, path: displayPath(entry.path) },
+          });
+        }
+        const parentKey = parentKeyOf(key);
+        if (name === OPAQUE_MARKER) {
+          state.markers.push({ kind: 'opaque', targetKey: parentKey, key, index, entry });
+        } else if (name.startsWith(WHITEOUT_META_PREFIX)) {
+          warn('whiteout-meta-skipped', key, `${entry.where}: skipped AUFS metadata entry '${displayPath(entry.path)}'`);
+        } else {
+          const target = name.slice(WHITEOUT_PREFIX.length);
+          state.markers.push({ kind: 'whiteout', targetKey: parentKey === '' ? target : `${parentKey}/${target}`, key, index, entry });
+        }
+        continue;
+      }
+      if (key === '' && entry.type !== 'dir') {
+        throw new AmikitError('LAYER_MERGE', `${entry.where}: the image root must be a directory, not a ${entry.type}`, {
+          data: { layer: layer.name, path: '/' },
+        });
+      }
+      if (entry.type === 'hardlink') {
+        if (entry.linkTarget === undefined) {
+          throw new AmikitError('INPUT_FORMAT', `${entry.where}: hard link '${displayPath(entry.path)}' has no target`, {
+            data: { layer: layer.name, path: displayPath(entry.path) },
+          });
+        }
+        const linkKey = archivePathKey(entry.linkTarget, () => entry.where);
+        state.linkKeyOf.set(index, linkKey);
+        // finalByKey holds, so far, the last entry at each path in tar order: what the link points at.
+        const earlier = state.finalByKey.get(linkKey);
+        if (earlier !== undefined) state.earlierTargetOf.set(index, earlier);
+      }
+      if (entry.type === 'symlink' && entry.linkTarget === undefined) {
+        throw new AmikitError('INPUT_FORMAT', `${entry.where}: symlink '${displayPath(entry.path)}' has no target`, {
           data: { layer: layer.name, path: displayPath(entry.path) },
         });
       }
-      const parentKey = parentKeyOf(key);
-      if (name === OPAQUE_MARKER) {
-        state.markers.push({ kind: 'opaque', targetKey: parentKey, key, index, entry });
-      } else if (name.startsWith(WHITEOUT_META_PREFIX)) {
-        warn('whiteout-meta-skipped', key, `${entry.where}: skipped AUFS metadata entry '${displayPath(entry.path)}'`);
-      } else {
-        const target = name.slice(WHITEOUT_PREFIX.length);
-        state.markers.push({ kind: 'whiteout', targetKey: parentKey === '' ? target : `${parentKey}/${target}`, key, index, entry });
+      state.keyOf[index] = key;
+      const previous = state.finalByKey.get(key);
+      if (previous !== undefined) {
+        const before = state.entries[previous]!;
+        const what = before.type === 'dir' && entry.type === 'dir' ? 'directory attributes taken from the last' : 'the last one wins';
+        warn('duplicate-entry', key, `${entry.where}: '${show(key)}' appears more than once in ${layer.name}; ${what}`);
+        state.finalByKey.delete(key); // re-insert so iteration follows the winner's tar position
       }
-      continue;
+      state.finalByKey.set(key, index);
     }
-    if (key === '' && entry.type !== 'dir') {
-      throw new AmikitError('LAYER_MERGE', `${entry.where}: the image root must be a directory, not a ${entry.type}`, {
-        data: { layer: layer.name, path: '/' },
-      });
-    }
-    if (entry.type === 'hardlink') {
-      if (entry.linkTarget === undefined) {
-        throw new AmikitError('INPUT_FORMAT', `${entry.where}: hard link '${displayPath(entry.path)}' has no target`, {
-          data: { layer: layer.name, path: displayPath(entry.path) },
-        });
-      }
-      const linkKey = archivePathKey(entry.linkTarget, () => entry.where);
-      state.linkKeyOf.set(index, linkKey);
-      // finalByKey holds, so far, the last entry at each path in tar order: what the link points at.
-      const earlier = state.finalByKey.get(linkKey);
-      if (earlier !== undefined) state.earlierTargetOf.set(index, earlier);
-    }
-    if (entry.type === 'symlink' && entry.linkTarget === undefined) {
-      throw new AmikitError('INPUT_FORMAT', `${entry.where}: symlink '${displayPath(entry.path)}' has no target`, {
-        data: { layer: layer.name, path: displayPath(entry.path) },
-      });
-    }
-    state.keyOf[index] = key;
-    const previous = state.finalByKey.get(key);
-    if (previous !== undefined) {
-      const before = state.entries[previous]!;
-      const what = before.type === 'dir' && entry.type === 'dir' ? 'directory attributes taken from the last' : 'the last one wins';
-      warn('duplicate-entry', key, `${entry.where}: '${show(key)}' appears more than once in ${layer.name}; ${what}`);
-      state.finalByKey.delete(key); // re-insert so iteration follows the winner's tar position
-    }
-    state.finalByKey.set(key, index);
   }
 
   // Nesting inside one layer: nothing may sit under the layer's own symlink (that would write through it),

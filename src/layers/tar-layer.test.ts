@@ -92,6 +92,27 @@ describe('TarLayer', () => {
     expect(source.reads).toBeGreaterThan(readsWhileMerging);
   });
 
+  it('yields entries in batches of 256, in archive order, the last one cut where the archive ends', async () => {
+    const members = Array.from({ length: 600 }, (_, i) => ({
+      path: `f${i}`,
+      type: 'file' as const,
+      mode: 0o644,
+      uid: 0,
+      gid: 0,
+      mtime: { sec: 0, nsec: 0 },
+      data: Buffer.from(String(i)),
+    }));
+    const layer = new TarLayer(memorySource('many.tar', await buildPaxLayer(members)));
+    const sizes: number[] = [];
+    const paths: string[] = [];
+    for await (const batch of layer.entryBatches()) {
+      sizes.push(batch.length);
+      for (const entry of batch) paths.push(entry.path);
+    }
+    expect(sizes).toEqual([256, 256, 88]);
+    expect(paths).toEqual(members.map((m) => m.path));
+  });
+
   it('names the layer and header offset in each entry', async () => {
     const tar = await buildPaxLayer([
       { path: 'a', type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: { sec: 0, nsec: 0 }, data: Buffer.from('x') },
@@ -99,7 +120,7 @@ describe('TarLayer', () => {
     ]);
     const layer = new TarLayer(memorySource('base.tar', tar));
     const wheres: string[] = [];
-    for await (const entry of layer.entries()) wheres.push(entry.where);
+    for await (const batch of layer.entryBatches()) for (const entry of batch) wheres.push(entry.where);
     expect(wheres).toEqual(['base.tar: offset 0', 'base.tar: offset 1024']);
   });
 });

@@ -13,6 +13,9 @@ export interface TarLayerOptions {
   onWarning?(message: string): void;
 }
 
+/** Members per batch: a 14k-member rootfs in ~56 steps instead of 14k. */
+const LAYER_BATCH_ENTRIES = 256;
+
 export class TarLayer implements Layer {
   readonly name: string;
   private readonly source: ByteSource;
@@ -26,9 +29,9 @@ export class TarLayer implements Layer {
     this.onWarning = options.onWarning;
   }
 
-  entries(): AsyncGenerator<LayerEntry> {
+  entryBatches(): AsyncGenerator<LayerEntry[]> {
     const onWarning = (message: string): void => this.onWarning?.(message);
-    return scanTarEntries(this.source, { onWarning }, (entry) => layerEntryOf(entry, this.source, this.name));
+    return scanTarEntries(this.source, { onWarning }, (entry) => layerEntryOf(entry, this.source, this.name), LAYER_BATCH_ENTRIES);
   }
 
   async close(): Promise<void> {

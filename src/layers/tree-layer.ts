@@ -3,6 +3,7 @@
 import type { FileTree } from '../tree/file-tree.js';
 import type { Node } from '../tree/node.js';
 import { displayPath } from '../tree/paths.js';
+import { batchEntries } from './batch-entries.js';
 import type { Layer, LayerEntry } from './layer.js';
 
 export class TreeLayer implements Layer {
@@ -12,7 +13,12 @@ export class TreeLayer implements Layer {
     private readonly onClose: () => Promise<void>,
   ) {}
 
-  async *entries(): AsyncIterable<LayerEntry> {
+  entryBatches(): AsyncGenerator<LayerEntry[]> {
+    return batchEntries(this.entries());
+  }
+
+  /** The entries one at a time, in tree order. */
+  async *entries(): AsyncGenerator<LayerEntry> {
     const firstPathOf = new Map<Node, string>();
     for (const { path, node } of this.tree.walk()) {
       // The root comes first as ".", so the image's root mode and owner carry over.

@@ -72,8 +72,8 @@ export function memoryLayer(name: string, specs: EntrySpec[]): Layer & { source:
   return {
     name,
     source,
-    async *entries() {
-      yield* entries;
+    async *entryBatches() {
+      yield entries;
     },
     async close() {},
   };

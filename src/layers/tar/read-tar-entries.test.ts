@@ -255,6 +255,21 @@ async function collect(bytes: Buffer, warnings: string[] = []): Promise<TarEntry
 const END = Buffer.alloc(1024);
 
 describe('readTarEntries on hand-made archives', () => {
+  it('reads nothing past the member where its caller stops (archive classification relies on it)', async () => {
+    const corrupt = member({ name: 'b' }, Buffer.alloc(0), (block) => block.fill(0x41, 0, 100));
+    corrupt[0]! ^= 0x01; // after the checksum was fixed: a bad checksum
+    const warnings: string[] = [];
+    const seen: string[] = [];
+    for await (const entry of readTarEntries(memory(Buffer.concat([member({ name: 'a' }), corrupt, member({ name: 'c' })])), { onWarning: (w) => warnings.push(w) })) {
+      seen.push(entry.path);
+      break;
+    }
+    expect(seen).toEqual(['a']);
+    expect(warnings).toEqual([]);
+    // The same archive read to the end does fail at the second member.
+    await expect(collect(Buffer.concat([member({ name: 'a' }), corrupt, member({ name: 'c' })]))).rejects.toThrow(/offset 512: bad header checksum/);
+  });
+
   it('applies global headers to later members, lets members override them and empty values delete them', async () => {
     const entries = await collect(
       Buffer.concat([

@@ -136,16 +136,18 @@ class ReadAhead {
  * @throws AmikitError INPUT_FORMAT (corrupt, truncated, unsupported) or INPUT_LIMIT (absurd sizes), with a
  *   one-line message `${source.name}: offset N: …`.
  */
-export function readTarEntries(source: ByteSource, options: ReadTarOptions = {}): AsyncGenerator<TarEntry> {
-  return scanTarEntries(source, options, (entry) => entry);
+export async function* readTarEntries(source: ByteSource, options: ReadTarOptions = {}): AsyncGenerator<TarEntry> {
+  // One member per batch: a caller may stop at any member, and nothing after it is read or reported.
+  for await (const batch of scanTarEntries(source, options, (entry) => entry, 1)) yield* batch;
 }
 
 /**
- * readTarEntries with each entry mapped before it is yielded: a layer maps entries to its own type in
- * the same generator instead of re-yielding them through a second one (an async generator level costs
- * a promise and a result object per member).
+ * readTarEntries with each entry mapped, in batches of up to `batchEntries`: a layer maps entries to its
+ * own type in the same generator instead of re-yielding them through a second one, and takes many per
+ * step (each step of an async generator costs promises and a result object, and suspends and resumes
+ * both the scan and its consumer). A batch is cut short where the archive ends.
  */
-export async function* scanTarEntries<T>(source: ByteSource, options: ReadTarOptions, map: (entry: TarEntry) => T): AsyncGenerator<T> {
+export async function* scanTarEntries<T>(source: ByteSource, options: ReadTarOptions, map: (entry: TarEntry) => T, batchEntries: number): AsyncGenerator<T[]> {
   const warn = options.onWarning ?? ((): void => undefined);
   const sizeBytes = source.sizeBytes;
   const where = (offsetBytes: number): string => `${source.name}: offset ${offsetBytes}`;
@@ -204,6 +206,7 @@ export async function* scanTarEntries<T>(source: ByteSource, options: ReadTarOpt
     return pendingRead ? pendingRead.then(() => data) : data;
   };
 
+  let batch: T[] = [];
   let headersSinceYield = 0;
   for (;;) {
     // With synchronous reads nothing here waits on I/O: hand the event loop a turn now and then so
@@ -216,6 +219,7 @@ export async function* scanTarEntries<T>(source: ByteSource, options: ReadTarOpt
     if (offset === sizeBytes) {
       if (hasPending) throw fail('INPUT_FORMAT', pending.headerOffsetBytes!, 'truncated: extended header is not followed by a member');
       warn(`${where(offset)}: archive ends without an end-of-archive marker`);
+      if (batch.length > 0) yield batch;
       return;
     }
     if (sizeBytes - offset < TAR_BLOCK_BYTES) {
@@ -231,6 +235,7 @@ export async function* scanTarEntries<T>(source: ByteSource, options: ReadTarOpt
       const next = offset + TAR_BLOCK_BYTES;
       if (sizeBytes - next < TAR_BLOCK_BYTES) {
         warn(`${where(offset)}: archive ends with a single zero block`);
+        if (batch.length > 0) yield batch;
         return;
       }
       {
@@ -239,6 +244,7 @@ export async function* scanTarEntries<T>(source: ByteSource, options: ReadTarOpt
       }
       // Like GNU tar, a lone zero block ends the archive; what follows it is reported, not read.
       if (!isZeroBlock(block)) warn(`${where(offset)}: lone zero block; the rest of the archive is ignored`);
+      if (batch.length > 0) yield batch;
       return;
     }
 
@@ -378,7 +384,11 @@ export async function* scanTarEntries<T>(source: ByteSource, options: ReadTarOpt
 
     offset = regionStart + roundUpToBlock(regionBytes);
     pending = freshPending();
-    yield map(entry);
+    batch.push(map(entry));
+    if (batch.length >= batchEntries) {
+      yield batch;
+      batch = [];
+    }
   }
 }
 
