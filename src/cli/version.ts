@@ -9,6 +9,8 @@ export async function versionText(verbose: boolean): Promise<string> {
   const lines = [`amikit ${packageJson.version}`];
   if (verbose) {
     lines.push(`node ${process.version} (${process.platform}-${process.arch})`);
+    // What the bin's shebang line set (tuning measured for builds; see src/cli/main.ts).
+    lines.push(`runtime: node flags ${process.execArgv.join(' ') || '(none)'}; thread pool ${process.env['UV_THREADPOOL_SIZE'] ?? '4 (libuv default)'}`);
     for (const line of kernelReport()) lines.push(`kernels: ${line}`);
   }
   return lines.join('\n') + '\n';

@@ -7,12 +7,12 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatCpuProfileSummary, summarizeCpuProfile } from './cpu-profile.mjs';
-import { canDropCaches, dropCaches, findTool, runMeasured, rusageReader, summarize, syncAll, syncFilesystemOf, shebangNodeFlags } from './measure.mjs';
+import { canDropCaches, dropCaches, findTool, runMeasured, rusageReader, summarize, syncAll, syncFilesystemOf, shebangCommand } from './measure.mjs';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI_PATH = join(REPO_ROOT, 'dist/bin/amikit.js');
-// The node flags on the CLI's shebang line: `amikit` runs with them, so the measured command does too.
-const CLI_NODE_FLAGS = shebangNodeFlags(CLI_PATH);
+// The node flags and variables on the CLI's shebang line: `amikit` runs with them, so the measured command does too.
+const { nodeFlags: CLI_NODE_FLAGS, env: CLI_ENV } = shebangCommand(CLI_PATH);
 const FIXTURE_SCRIPT = join(REPO_ROOT, 'fixtures/scripts/make-debian-rootfs.sh');
 const DEFAULT_TAR = join(process.env.AMIKIT_FIXTURE_CACHE ?? join(REPO_ROOT, 'fixtures/cache'), 'debian-bookworm-rootfs.tar');
 // Every pipeline makes the same 2 GiB filesystem: amikit's `2GiB` and mke2fs's `2G` are both 2^31 bytes.
@@ -185,7 +185,7 @@ async function runPipeline(pipeline, ctx, state) {
     if (ctx.medium === 'disk' && state.dropCaches) dropCaches();
     else syncAll();
     const measured = await runMeasured(pipeline.argv(ctx, run), {
-      env: { ...process.env, SOURCE_DATE_EPOCH },
+      env: { ...process.env, SOURCE_DATE_EPOCH, ...(pipeline.id === 'amikit' ? CLI_ENV : {}) },
       reader: state.reader,
     });
     // mke2fs fsyncs its image and amikit does not (yet): the time to write back the rest is kept
@@ -261,7 +261,7 @@ async function profileAmikit(options, state) {
     log(options, 'bench: profiling one amikit build (node --cpu-prof, tmpfs)');
     const measured = await runMeasured(
       [process.execPath, ...CLI_NODE_FLAGS, '--cpu-prof', '--cpu-prof-dir', profileDir, CLI_PATH, 'build', '--layer', tarPath, '-o', image, '--size', '2GiB', '--seed', 'bench'],
-      { env: { ...process.env, SOURCE_DATE_EPOCH }, reader: state.reader },
+      { env: { ...process.env, SOURCE_DATE_EPOCH, ...CLI_ENV }, reader: state.reader },
     );
     if (measured.exitCode !== 0) throw new Error(`profiled amikit build failed:\n${measured.output}`);
     const file = readdirSync(profileDir).find((name) => name.endsWith('.cpuprofile'));

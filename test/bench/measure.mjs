@@ -151,8 +151,14 @@ export function dropCaches() {
   writeFileSync('/proc/sys/vm/drop_caches', '3');
 }
 
-/** The node flags on a CLI's shebang line (`#!/usr/bin/env -S node FLAGS`): the installed bin runs with them. */
-export function shebangNodeFlags(path) {
-  if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8').split('\n', 1)[0].replace(/^#!\S*env (-S )?node\b/, '').split(' ').filter(Boolean);
+/**
+ * What a CLI's shebang line (`#!/usr/bin/env -S [NAME=VALUE ...] node FLAGS`) adds to a plain `node CLI`:
+ * the variables env sets and the node flags. The installed bin runs with both, so a measured command must too.
+ */
+export function shebangCommand(path) {
+  if (!existsSync(path)) return { env: {}, nodeFlags: [] };
+  const words = readFileSync(path, 'utf8').split('\n', 1)[0].replace(/^#!\S*env (-S )?/, '').split(' ').filter(Boolean);
+  const nodeAt = words.indexOf('node');
+  const env = Object.fromEntries(words.slice(0, Math.max(nodeAt, 0)).map((word) => word.split('=', 2)));
+  return { env, nodeFlags: nodeAt >= 0 ? words.slice(nodeAt + 1) : [] };
 }

@@ -12,12 +12,12 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { runMeasured, rusageReader, summarize, shebangNodeFlags } from './measure.mjs';
+import { runMeasured, rusageReader, summarize, shebangCommand } from './measure.mjs';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = join(REPO, 'dist/bin/amikit.js');
-// The node flags on the CLI's shebang line: `amikit` runs with them, so the measured command does too.
-const CLI_NODE_FLAGS = shebangNodeFlags(CLI);
+// The node flags and variables on the CLI's shebang line: `amikit` runs with them, so the measured command does too.
+const { nodeFlags: CLI_NODE_FLAGS, env: CLI_ENV } = shebangCommand(CLI);
 const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '3' },
@@ -70,7 +70,7 @@ async function benchInput(name, path) {
   for (let run = 0; run < runs + 1; run++) {
     const endpoint = await startEndpoint();
     const argv = ['node', ...CLI_NODE_FLAGS, CLI, 'upload', path, '--json', ...(values.concurrency ? ['--concurrency', values.concurrency] : [])];
-    const measured = await runMeasured(argv, { reader, env: { ...process.env, ...endpoint.env } });
+    const measured = await runMeasured(argv, { reader, env: { ...process.env, ...endpoint.env, ...CLI_ENV } });
     const server = await endpoint.stop();
     if (measured.exitCode !== 0) throw new Error(`upload failed: ${measured.output}`);
     const result = JSON.parse(measured.output.slice(measured.output.indexOf('{')));

@@ -96,6 +96,11 @@ describe('amikit CLI contract', () => {
     const direct = await run(CLI_PATH, ['--version'], {});
     expect(direct.exitCode, direct.stderr).toBe(0);
     expect(direct.stdout).toMatch(/^amikit \d+\.\d+\.\d+\n$/);
+    // The shebang's settings reach the process; run through plain `node` they do not.
+    const verbose = await run(CLI_PATH, ['--version', '--verbose']);
+    expect(verbose.stdout).toMatch(/^runtime: node flags --max-semi-space-size=8 --no-turbo-inlining; thread pool 2$/m);
+    const plain = await runCli(['--version', '--verbose']);
+    expect(plain.stdout).toContain(`runtime: node flags (none); thread pool ${process.env['UV_THREADPOOL_SIZE'] ?? '4 (libuv default)'}\n`);
   });
 
   it('refuses content that does not fit --size with exit 2 and the size needed, before writing anything', async () => {
