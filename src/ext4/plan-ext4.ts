@@ -214,7 +214,7 @@ function deriveIdentity(seed: string | undefined): { uuid: Buffer; hashSeed: num
   return { uuid: Buffer.from(uuid), hashSeed };
 }
 
-export function dirBlocksOptions(
+function dirBlocksOptions(
   plan: { hashSeed: number[]; fsSeed: number; checksums: boolean },
   ino: number,
   parentIno: number,
@@ -231,7 +231,7 @@ export function dirBlocksOptions(
   };
 }
 
-export function dirEntryInputs(entries: readonly DirEntryRef[]): DirEntryInput[] {
+function dirEntryInputs(entries: readonly DirEntryRef[]): DirEntryInput[] {
   return entries.map((e) => ({ name: e.name, inode: e.ino, fileType: e.fileType }));
 }
 

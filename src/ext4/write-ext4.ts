@@ -37,13 +37,13 @@ import {
   LOG_GROUPS_PER_FLEX,
   SUPERBLOCK_OFFSET_BYTES,
 } from './format/constants.js';
-import { buildPlannedDirBlocks, planDirBlocks } from './format/dir-blocks.js';
+import { buildPlannedDirBlocks } from './format/dir-blocks.js';
 import { encodeGroupDescriptor } from './format/group-descriptor.js';
 import { inodeChecksumSeed } from './format/inode.js';
 import { encodeJournalSuperblock } from './format/journal-superblock.js';
 import { encodeSuperblock, hi32, lo32 } from './format/superblock.js';
 import { sealXattrBlock } from './format/xattr.js';
-import { dirBlocksOptions, dirEntryInputs, planExt4, type Ext4Plan, type InodePlan } from './plan-ext4.js';
+import { planExt4, type Ext4Plan, type InodePlan } from './plan-ext4.js';
 import { WrittenMap } from './written-map.js';
 
 export { planExt4 };
@@ -305,7 +305,9 @@ async function writeMetadataBlocks(plan: Ext4Plan, writer: CoalescingWriter): Pr
       await yieldToIo();
     }
     if (p.kind === 'dir') {
-      const built = buildPlannedDirBlocks(p.dirBlocks ?? planDirBlocks(dirEntryInputs(p.entries!), dirBlocksOptions(plan, p.ino, p.parentIno!)), newBlock);
+      // planExt4 lays out every directory's blocks (it needs their count); here they are only encoded.
+      assert.ok(p.dirBlocks, `inode ${p.ino}: directory without planned blocks`);
+      const built = buildPlannedDirBlocks(p.dirBlocks, newBlock);
       p.indexed = built.indexed;
       await writeMapped(writer, p, built.blocks);
       slab.reset();
